@@ -1,0 +1,55 @@
+"""The raw input contract (SPEC §2): table names and their columns.
+
+``required`` columns must be in every file of the table, or the file is refused whole.
+``optional`` columns may be missing from a file (a Parquet writer drops all-NULL columns,
+older exports lack them); they load as NULL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RawTable:
+    name: str
+    columns: tuple[str, ...]  # in SPEC order
+    optional: frozenset[str] = frozenset()
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(c for c in self.columns if c not in self.optional)
+
+
+def _table(name: str, columns: str, optional: str = "") -> RawTable:
+    return RawTable(name, tuple(columns.split()), frozenset(optional.split()))
+
+
+RAW_TABLES: dict[str, RawTable] = {
+    t.name: t
+    for t in [
+        _table("users", "user_id full_name email timezone updated_at"),
+        _table(
+            "campaigns",
+            "campaign_id name owner_user_id status language started_at ended_at created_at updated_at",
+            optional="started_at ended_at",
+        ),
+        _table("campaign_messages", "message_id campaign_id step_number subject body_html wait_days updated_at"),
+        _table("message_links", "link_id message_id url placement anchor_text updated_at"),
+        _table("prospects", "prospect_id email first_name last_name updated_at"),
+        _table(
+            "audience_memberships",
+            "campaign_id prospect_id entered_at exited_at exit_reason updated_at",
+            optional="exited_at exit_reason",
+        ),
+        _table("email_sends", "email_id campaign_id message_id prospect_id sent_at"),
+        _table(
+            "email_events",
+            "event_id email_id event_type occurred_at bounce_type link_id url user_agent received_at",
+            optional="bounce_type link_id url user_agent",
+        ),
+    ]
+}
+
+# Lineage columns the loader adds to every raw row.
+LINEAGE_COLUMNS = ("_source_file", "_source_row", "_file_sha256", "_load_id", "_loaded_at")
