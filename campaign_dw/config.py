@@ -11,12 +11,15 @@ Settings come from the environment so that the CLI, Dagster runs and dbt agree:
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
 SAMPLE_DIR = PROJECT_DIR / "seeds"
+# dbt from the same environment as this package (the venv need not be on PATH).
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
 
 @dataclass(frozen=True)

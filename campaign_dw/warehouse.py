@@ -21,22 +21,30 @@ from campaign_dw.config import Paths, duckdb_settings
 
 
 @contextmanager
-def writer_lock(paths: Paths, wait_message: bool = True) -> Iterator[None]:
+def _file_lock(paths: Paths, mode: int, what: str) -> Iterator[None]:
     paths.root.mkdir(parents=True, exist_ok=True)
     with open(paths.lock_file, "a+") as handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, mode | fcntl.LOCK_NB)
         except BlockingIOError:
-            if wait_message:
-                print(f"waiting for another writer of {paths.warehouse} to finish ...", file=sys.stderr)
+            print(f"{what} waits for another process using {paths.warehouse} ...", file=sys.stderr)
             started = time.monotonic()
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            if wait_message:
-                print(f"... waited {time.monotonic() - started:.1f}s", file=sys.stderr)
+            fcntl.flock(handle, mode)
+            print(f"... waited {time.monotonic() - started:.1f}s", file=sys.stderr)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def writer_lock(paths: Paths):
+    """Exclusive: held while a process writes the warehouse (load, dbt build)."""
+    return _file_lock(paths, fcntl.LOCK_EX, "a writer")
+
+
+def reader_lock(paths: Paths):
+    """Shared: held while a process reads the warehouse (checks, publishing); readers overlap."""
+    return _file_lock(paths, fcntl.LOCK_SH, "a reader")
 
 
 @contextmanager

@@ -1,0 +1,41 @@
+# Two commands on a fresh clone: `make run` and `make test`. Everything they need is set up here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.md' \) -print)
+
+.PHONY: setup run test bench ui clean
+
+setup: $(BIN)/campaign-dw $(MANIFEST)
+
+# The virtual environment, pinned by requirements.lock (regenerate it with `make lock`).
+$(BIN)/campaign-dw: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $@
+
+# The dbt manifest Dagster reads is prepared here, never at import time in production;
+# any change to the dbt project makes it stale and `make` refreshes it.
+$(MANIFEST): $(BIN)/campaign-dw $(DBT_SOURCES)
+	$(BIN)/campaign-dw parse
+
+run: setup
+	$(BIN)/campaign-dw load seeds
+	$(BIN)/campaign-dw build
+
+test: setup
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python benchmarks/bench.py
+
+ui: setup
+	$(BIN)/campaign-dw ui
+
+lock:
+	$(BIN)/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
+
+clean:
+	rm -rf $(VENV) dbt_project/target dbt_project/logs warehouse .dagster_home

@@ -1,0 +1,73 @@
+-- Nothing lost, nothing counted twice: for each raw table, every raw row is exactly one of
+--   accepted    used by the models (for events and sends: joined to a known email/message)
+--   superseded  an older version of a dimension row
+--   duplicate   a repeated event or send (the first one received counts)
+--   rejected    quarantined in audit.rejected_rows with its reason
+--   waiting     an orphan: an event whose email, or a send whose message, is not known yet;
+--               it is counted by the first build after it arrives
+-- and raw_rows = accepted + superseded + duplicate + rejected + waiting (is_reconciled).
+{% set tables = ['users', 'campaigns', 'campaign_messages', 'message_links', 'prospects',
+                 'audience_memberships', 'email_sends', 'email_events'] %}
+
+with
+
+raw_counts as (
+    {% for table in tables %}
+    select '{{ table }}' as table_name, count(*) as raw_rows from {{ source('recruiting', table) }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+classified as (
+    {% for table in tables %}
+    select '{{ table }}' as table_name, row_status, count(*) as row_count
+    from {{ ref('base_recruiting__' ~ table) }}
+    group by row_status
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+waiting as (
+    select 'email_sends' as table_name, count(*) as row_count
+    from {{ ref('stg_recruiting__email_sends') }} as sends
+    left join {{ ref('int_emails_joined_to_messages') }} as emails
+        on sends.email_id = emails.email_id
+    where emails.email_id is null
+
+    union all
+
+    select 'email_events' as table_name, count(*) as row_count
+    from {{ ref('stg_recruiting__email_events') }} as events
+    left join {{ ref('int_emails_joined_to_messages') }} as emails
+        on events.email_id = emails.email_id
+    where emails.email_id is null
+),
+
+per_table as (
+    select
+        raw_counts.table_name,
+        raw_counts.raw_rows,
+        coalesce(sum(case when classified.row_status = 'current' then classified.row_count end), 0)
+            - coalesce(max(waiting.row_count), 0) as accepted_rows,
+        coalesce(sum(case when classified.row_status = 'superseded' then classified.row_count end), 0) as superseded_rows,
+        coalesce(sum(case when classified.row_status = 'duplicate' then classified.row_count end), 0) as duplicate_rows,
+        coalesce(sum(case when classified.row_status = 'rejected' then classified.row_count end), 0) as rejected_rows,
+        coalesce(max(waiting.row_count), 0) as waiting_rows
+    from raw_counts
+    left join classified
+        on raw_counts.table_name = classified.table_name
+    left join waiting
+        on raw_counts.table_name = waiting.table_name
+    group by raw_counts.table_name, raw_counts.raw_rows
+)
+
+select
+    table_name,
+    cast(raw_rows as {{ dbt.type_bigint() }}) as raw_rows,
+    cast(accepted_rows as {{ dbt.type_bigint() }}) as accepted_rows,
+    cast(superseded_rows as {{ dbt.type_bigint() }}) as superseded_rows,
+    cast(duplicate_rows as {{ dbt.type_bigint() }}) as duplicate_rows,
+    cast(rejected_rows as {{ dbt.type_bigint() }}) as rejected_rows,
+    cast(waiting_rows as {{ dbt.type_bigint() }}) as waiting_rows,
+    raw_rows = accepted_rows + superseded_rows + duplicate_rows + rejected_rows + waiting_rows as is_reconciled
+from per_table

@@ -1,0 +1,41 @@
+-- Each de-duplicated event of a known email, with its campaign, message, prospect and, for
+-- clicks, the link. An event whose email is not (yet) known is an orphan: it waits here
+-- unjoined and is counted by the first build after its send arrives.
+with
+
+events as (
+    select * from {{ ref('stg_recruiting__email_events') }}
+),
+
+emails as (
+    select * from {{ ref('int_emails_joined_to_messages') }}
+),
+
+links as (
+    select link_id, url, placement, anchor_text from {{ ref('stg_recruiting__message_links') }}
+)
+
+select
+    events.event_id,
+    events.email_id,
+    emails.campaign_id,
+    emails.message_id,
+    emails.prospect_id,
+    events.event_type,
+    events.occurred_at,
+    events.received_at,
+    events.bounce_type,
+    events.link_id,
+    -- A link unknown to message_links is listed with the url the event carries (and, should
+    -- the event carry none, under a placeholder naming the link, so it is never dropped).
+    coalesce(links.url, events.url, 'unknown link ' || events.link_id) as link_url,
+    links.anchor_text as link_anchor_text,
+    links.placement as link_placement,
+    -- SPEC §3: a click counts unless its link is in the footer (unsubscribe, privacy policy,
+    -- ...); a click on a link unknown to message_links counts, as a body link.
+    (events.event_type = 'clicked' and coalesce(links.placement, 'body') <> 'footer') as is_counted_click
+from events
+inner join emails
+    on events.email_id = emails.email_id
+left join links
+    on events.link_id = links.link_id

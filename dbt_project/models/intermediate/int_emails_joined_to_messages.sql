@@ -1,0 +1,30 @@
+-- One row per email sent (de-duplicated), kept only once its message and campaign are known:
+-- an email of an unknown message waits (see audit.raw_row_reconciliation), so that a
+-- campaign's counts always equal the sum of its messages' counts.
+with
+
+sends as (
+    select * from {{ ref('stg_recruiting__email_sends') }}
+),
+
+messages as (
+    select message_id, campaign_id, step_number from {{ ref('stg_recruiting__campaign_messages') }}
+),
+
+campaigns as (
+    select campaign_id from {{ ref('stg_recruiting__campaigns') }}
+)
+
+select
+    sends.email_id,
+    sends.campaign_id,
+    sends.message_id,
+    messages.step_number,
+    sends.prospect_id,
+    sends.sent_at
+from sends
+inner join messages
+    on sends.message_id = messages.message_id
+    and sends.campaign_id = messages.campaign_id
+inner join campaigns
+    on sends.campaign_id = campaigns.campaign_id

@@ -1,0 +1,28 @@
+-- SPEC §4 over the emails of one message; a row for every message, sent or not.
+-- The counts and rates are defined in macros/email_metrics.sql.
+with
+
+messages as (
+    select message_id, campaign_id from {{ ref('stg_recruiting__campaign_messages') }}
+),
+
+counts as (
+    select message_id, {{ count_emails() }}
+    from {{ ref('int_emails_flagged') }}
+    group by message_id
+),
+
+counted as (
+    select
+        messages.campaign_id,
+        messages.message_id,
+        {{ email_counts_or_zero('counts') }}
+    from messages
+    left join counts
+        on messages.message_id = counts.message_id
+)
+
+select
+    *,
+    {{ email_rates() }}
+from counted

@@ -1,0 +1,28 @@
+-- SPEC §4 over all emails of a campaign ("all messages"); a row for every campaign, drafts
+-- included. Rates are ratios of the summed counts, never averages of message rates.
+-- The counts and rates are defined in macros/email_metrics.sql.
+with
+
+campaigns as (
+    select campaign_id from {{ ref('stg_recruiting__campaigns') }}
+),
+
+counts as (
+    select campaign_id, {{ count_emails() }}
+    from {{ ref('int_emails_flagged') }}
+    group by campaign_id
+),
+
+counted as (
+    select
+        campaigns.campaign_id,
+        {{ email_counts_or_zero('counts') }}
+    from campaigns
+    left join counts
+        on campaigns.campaign_id = counts.campaign_id
+)
+
+select
+    *,
+    {{ email_rates() }}
+from counted

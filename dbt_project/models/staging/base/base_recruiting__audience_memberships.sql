@@ -1,0 +1,39 @@
+with
+
+source as (
+    select * from {{ source('recruiting', 'audience_memberships') }}
+),
+
+typed as (
+    select
+        {{ nullif_blank('campaign_id') }} as campaign_id,
+        {{ nullif_blank('prospect_id') }} as prospect_id,
+        {{ parse_timestamp('entered_at') }} as entered_at,
+        {{ parse_timestamp('exited_at') }} as exited_at,
+        {{ nullif_blank('exit_reason') }} as exit_reason,
+        {{ parse_timestamp('updated_at') }} as updated_at,
+        {{ nullif_blank('entered_at') }} as entered_at_text,
+        {{ nullif_blank('exited_at') }} as exited_at_text,
+        updated_at as updated_at_text,
+        {{ lineage_columns() }}
+    from source
+),
+
+checked as (
+    select
+        *,
+        case
+            {{ reject_if_missing('campaign_id') }}
+            {{ reject_if_missing('prospect_id') }}
+            {{ reject_if_unparsed('updated_at', 'updated_at_text') }}
+            {{ reject_if_missing('updated_at') }}
+            {{ reject_if_unparsed('entered_at', 'entered_at_text') }}
+            {{ reject_if_unparsed('exited_at', 'exited_at_text') }}
+        end as rejection_reason
+    from typed
+)
+
+select
+    *,
+    {{ classify_row('campaign_id, prospect_id', newest_version_first(), loser='superseded') }} as row_status
+from checked

@@ -1,0 +1,12 @@
+select
+    campaign_id,
+    campaign_name,
+    owner_user_id,
+    status,
+    language,
+    started_at,
+    ended_at,
+    created_at,
+    updated_at
+from {{ ref('base_recruiting__campaigns') }}
+where row_status = 'current'

@@ -1,0 +1,1 @@
+"""The Dagster code location of the warehouse (`definitions.py` loads the `defs/` folder)."""

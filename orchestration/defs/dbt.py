@@ -1,0 +1,66 @@
+"""The dbt project as Dagster assets: one asset per model/seed, dbt tests as asset checks."""
+
+
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from campaign_dw.config import DBT_EXECUTABLE, DBT_PROJECT_DIR, paths
+from campaign_dw.warehouse import writer_lock
+
+
+@cache
+def dbt_project() -> DbtProject:
+    """Built once per process. The manifest is prepared by `make` (`campaign-dw parse`), not
+    at import; only `dagster dev` re-parses on the fly so that edits show up in the UI."""
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    project.prepare_if_dev()
+    if not project.manifest_path.exists():
+        raise FileNotFoundError(
+            f"dbt manifest {project.manifest_path} is missing: run `make setup` (or `campaign-dw parse`)"
+        )
+    return project
+
+
+class WarehouseTranslator(DagsterDbtTranslator):
+    """Asset keys `<schema>/<name>` (raw/email_events, marts/campaign_metrics, ...) and one
+    group per schema, so that lineage reads file -> raw -> staging -> intermediate -> marts."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey(["raw", dbt_resource_props["name"]])
+        return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "source":
+            return "raw"
+        return dbt_resource_props["schema"]
+
+
+class DbtBuildConfig(dg.Config):
+    full_refresh: bool = False
+
+
+@dbt_assets(
+    manifest=dbt_project().manifest_path,
+    project=dbt_project(),
+    dagster_dbt_translator=WarehouseTranslator(),
+    pool="warehouse_writer",
+)
+def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+    args = ["build", *(["--full-refresh"] if config.full_refresh else [])]
+    with writer_lock(paths()):
+        yield from dbt.cli(args, context=context).stream()
+
+
+defs = dg.Definitions(
+    assets=[warehouse_dbt_models],
+    resources={
+        "dbt": DbtCliResource(
+            project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=DBT_EXECUTABLE
+        )
+    },
+)
