@@ -25,7 +25,15 @@ class BuildOutcome:
     log_file: Path | None = None
 
 
-def run_build(paths: Paths, full_refresh: bool = False, landing: Path | None = None, verbose: bool = False) -> BuildOutcome:
+def run_build(
+    paths: Paths,
+    full_refresh: bool = False,
+    landing: Path | None = None,
+    verbose: bool = False,
+    resources: dict | None = None,
+) -> BuildOutcome:
+    """Run warehouse_job once. `resources` replaces resources of the job (tests use it to
+    stand in a faulty dbt and see the checks block)."""
     os.environ["CAMPAIGN_DW_WAREHOUSE"] = str(paths.warehouse)
     os.environ["DAGSTER_HOME"] = str(prepare_dagster_home())
     from orchestration.definitions import defs  # after the environment is set
@@ -43,7 +51,9 @@ def run_build(paths: Paths, full_refresh: bool = False, landing: Path | None = N
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "w") as log, (contextlib.nullcontext() if verbose else contextlib.redirect_stdout(log)):
         with dg.DagsterInstance.get() as instance:
-            result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
+            result = job.execute_in_process(
+                run_config=run_config, instance=instance, raise_on_error=False, resources=resources
+            )
     outcome = summarize(result)
     outcome.log_file = None if verbose else log_file
     record_run(paths, "success" if outcome.success else "failure", run_id=outcome.run_id, problems=outcome.problems)

@@ -19,7 +19,7 @@ from campaign_dw.warehouse import reader_lock
 )
 def serving_marts(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     with reader_lock(paths()):
-        published = publish(paths(), run_id=context.run_id)
+        published = publish(paths(), run_id=context.run.run_id)
     return dg.MaterializeResult(
         metadata={
             "serving_database": str(paths().serving_database),

@@ -1,0 +1,194 @@
+"""The sample built end to end: every number documented in seeds/README.md."""
+
+import pytest
+
+from conftest import query
+
+COUNTS = (
+    "emails_sent, emails_delivered, emails_bounced, emails_hard_bounced, emails_soft_bounced, "
+    "emails_opened, emails_clicked, emails_replied, emails_unsubscribed, emails_marked_spam"
+)
+
+
+def test_raw_rows_are_all_accounted_for(sample_warehouse):
+    rows = query(sample_warehouse.warehouse, "select * from audit.raw_row_reconciliation order by table_name")
+    assert rows == [
+        # table, raw, accepted, superseded, duplicate, rejected, waiting, reconciled
+        ("audience_memberships", 116, 115, 1, 0, 0, 0, True),
+        ("campaign_messages", 6, 6, 0, 0, 0, 0, True),
+        ("campaigns", 5, 4, 1, 0, 0, 0, True),
+        ("email_events", 233, 227, 0, 2, 3, 1, True),
+        ("email_sends", 167, 165, 0, 1, 1, 0, True),
+        ("message_links", 7, 7, 0, 0, 0, 0, True),
+        ("prospects", 121, 120, 1, 0, 0, 0, True),
+        ("users", 6, 5, 1, 0, 0, 0, True),
+    ]
+
+
+def test_rejected_rows_carry_their_reason(sample_warehouse):
+    rows = query(sample_warehouse.warehouse, "select table_name, record_key, rejection_reason from audit.rejected_rows order by all")
+    assert rows == [
+        ("email_events", "EV0231", "occurred_at does not parse: yesterday"),
+        ("email_events", "EV0232", "unknown event_type: forwarded"),
+        ("email_events", None, "missing event_id"),
+        ("email_sends", "E11-BAD", "sent_at does not parse: N/A"),
+    ]
+
+
+def test_unknown_viewer_time_zones_are_warned(sample_warehouse):
+    rows = query(sample_warehouse.warehouse, "select record_key, original_value from audit.data_quality_warnings order by 1")
+    assert rows == [("U4", None), ("U5", "Mars/Olympus_Mons")]
+
+
+def test_overview(sample_warehouse):
+    rows = query(
+        sample_warehouse.warehouse,
+        "select campaign_id, status, language, message_count, prospects_entered, prospects_exited "
+        "from marts.campaign_overview order by 1",
+    )
+    assert rows == [
+        ("C1", "running", "en", 3, 110, 4),
+        ("C2", "completed", "en", 1, 2, 2),
+        ("C3", "draft", "fr", 1, 0, 0),
+        ("C4", "running", "de", 1, 3, 0),
+    ]
+
+
+def test_message_counts(sample_warehouse):
+    rows = query(sample_warehouse.warehouse, f"select message_id, {COUNTS} from marts.campaign_message_metrics order by 1")
+    assert rows == [
+        ("M11", 110, 100, 10, 7, 3, 20, 5, 3, 1, 1),
+        ("M12", 50, 50, 0, 0, 0, 10, 2, 1, 1, 0),
+        ("M13", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+        ("M21", 2, 2, 0, 0, 0, 1, 0, 0, 0, 0),
+        ("M31", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+        ("M41", 3, 3, 0, 0, 0, 2, 0, 0, 0, 0),
+    ]
+
+
+def test_seed_worked_example_open_rate(sample_warehouse):
+    (row,) = query(
+        sample_warehouse.warehouse,
+        "select delivery_rate, bounce_rate, open_rate, click_rate, click_through_rate, response_rate, "
+        "unsubscribe_rate, spam_rate from marts.campaign_message_metrics where message_id = 'M11'",
+    )
+    assert row == pytest.approx((100 / 110, 10 / 110, 0.20, 5 / 100, 5 / 20, 3 / 100, 1 / 100, 1 / 100), rel=1e-12)
+
+
+def test_unsent_messages_and_drafts_have_zero_counts_and_null_rates(sample_warehouse):
+    rows = query(
+        sample_warehouse.warehouse,
+        "select message_id, emails_sent, delivery_rate, open_rate, click_through_rate "
+        "from marts.campaign_message_metrics where message_id in ('M13', 'M31') order by 1",
+    )
+    assert rows == [("M13", 0, None, None, None), ("M31", 0, None, None, None)]
+    (draft,) = query(sample_warehouse.warehouse, "select emails_sent, open_rate from marts.campaign_metrics where campaign_id = 'C3'")
+    assert draft == (0, None)
+
+
+def test_campaign_rates_are_ratios_of_summed_counts(sample_warehouse):
+    (row,) = query(
+        sample_warehouse.warehouse,
+        f"select {COUNTS}, delivery_rate, bounce_rate, open_rate, click_rate, click_through_rate "
+        "from marts.campaign_metrics where campaign_id = 'C1'",
+    )
+    assert row[:10] == (160, 150, 10, 7, 3, 30, 7, 4, 2, 1)
+    assert row[10:] == pytest.approx((150 / 160, 10 / 160, 30 / 150, 7 / 150, 7 / 30), rel=1e-12)
+
+
+def test_message_link_clicks(sample_warehouse):
+    rows = query(
+        sample_warehouse.warehouse,
+        "select message_id, link_id, link_url, total_clicks, unique_clicks "
+        "from marts.campaign_message_link_clicks order by 1, 2",
+    )
+    assert rows == [
+        ("M11", "L1", "https://jobs.acme.example/backend", 6, 2),
+        ("M11", "L2", "https://acme.example/team", 5, 1),
+        ("M11", "L5", "https://acme.example/apply", 1, 1),
+        ("M11", "L999", "https://jobs.acme.example/old-backend-link", 1, 1),
+        ("M12", "L6", "https://jobs.acme.example/backend/faq", 2, 2),
+    ]
+
+
+def test_campaign_link_clicks(sample_warehouse):
+    rows = query(sample_warehouse.warehouse, "select * from marts.campaign_link_clicks order by link_url")
+    assert rows == [
+        ("C1", "https://acme.example/apply", 1, 1),
+        ("C1", "https://acme.example/team", 5, 1),
+        ("C1", "https://jobs.acme.example/backend", 6, 2),
+        ("C1", "https://jobs.acme.example/backend/faq", 2, 2),
+        ("C1", "https://jobs.acme.example/old-backend-link", 1, 1),
+    ]
+
+
+def test_heatmap_totals_per_zone(sample_warehouse):
+    rows = query(
+        sample_warehouse.warehouse,
+        "select campaign_id, viewer_timezone, sum(opens) from marts.campaign_open_heatmap group by all order by all",
+    )
+    zones = ["America/New_York", "Asia/Kathmandu", "Europe/Paris", "UTC"]
+    assert rows == [("C1", z, 30) for z in zones] + [("C4", z, 2) for z in zones]
+    by_message = query(
+        sample_warehouse.warehouse,
+        "select message_id, sum(opens) from marts.campaign_message_open_heatmap "
+        "where viewer_timezone = 'UTC' group by all order by all",
+    )
+    assert by_message == [("M11", 18), ("M12", 12), ("M41", 2)]
+
+
+@pytest.mark.parametrize(
+    ("zone", "day", "hour", "opens"),
+    [
+        ("Europe/Paris", 7, 1, 1),
+        ("Europe/Paris", 7, 2, None),
+        ("Europe/Paris", 7, 3, 1),
+        ("America/New_York", 7, 1, 1),
+        ("America/New_York", 7, 3, 1),
+        ("Asia/Kathmandu", 1, 23, 1),
+        ("Asia/Kathmandu", 2, 0, 1),
+        ("UTC", 2, 9, 4),
+        ("UTC", 3, 9, 1),
+        ("UTC", 3, 11, None),
+    ],
+)
+def test_heatmap_cells(sample_warehouse, zone, day, hour, opens):
+    rows = query(
+        sample_warehouse.warehouse,
+        "select opens from marts.campaign_open_heatmap "
+        "where campaign_id = 'C1' and viewer_timezone = ? and day_of_week = ? and hour_of_day = ?",
+        [zone, day, hour],
+    )
+    assert rows == ([] if opens is None else [(opens,)])
+
+
+def test_tracking_history_in_c4(sample_warehouse):
+    rows = query(
+        sample_warehouse.warehouse,
+        "select day_of_week, hour_of_day, opens from marts.campaign_open_heatmap "
+        "where campaign_id = 'C4' and viewer_timezone = 'UTC' order by all",
+    )
+    assert rows == [(5, 10, 1), (7, 14, 1)]
+
+
+def test_campaign_ended_before_tracking_has_no_heatmap(sample_warehouse):
+    assert query(sample_warehouse.warehouse, "select count(*) from marts.campaign_open_heatmap where campaign_id in ('C2', 'C3')") == [(0,)]
+
+
+def test_serving_database_has_the_marts_and_no_personal_data(sample_warehouse):
+    serving = sample_warehouse.serving_database
+    tables = query(serving, "select table_schema, table_name from information_schema.tables order by 2")
+    assert {t for _, t in tables} == {
+        "campaign_overview", "campaign_messages", "campaign_metrics", "campaign_message_metrics",
+        "campaign_link_clicks", "campaign_message_link_clicks", "campaign_open_heatmap",
+        "campaign_message_open_heatmap",
+    }
+    columns = {c for (c,) in query(serving, "select column_name from information_schema.columns")}
+    assert not columns & {"email", "first_name", "last_name", "full_name"}
+    # No value of any mart is a prospect's email or name.
+    emails = [e for (e,) in query(sample_warehouse.warehouse, "select email from staging.stg_recruiting__prospects")]
+    for schema, table in tables:
+        text = " ".join(str(v) for row in query(serving, f'select * from "{schema}"."{table}"') for v in row)
+        assert not any(e in text for e in emails), table
+    assert query(serving, "select count(*) from marts.campaign_metrics") == [(4,)]
+    assert sorted(p.name for p in sample_warehouse.parquet_dir.iterdir()) == sorted(f"{t}.parquet" for _, t in tables)
