@@ -20,6 +20,7 @@ from pathlib import Path
 from campaign_dw.config import Paths
 from campaign_dw.warehouse import connect
 
+SUMMARY_ROWS = 20
 MART_TABLES = (
     "campaign_overview",
     "campaign_messages",
@@ -134,15 +135,20 @@ def print_summary(paths: Paths) -> None:
                from marts.campaign_overview o join marts.campaign_metrics m using (campaign_id)
                order by o.campaign_id"""
         ).fetchall()
+    shown = rows[:SUMMARY_ROWS]
     print(f"\nCampaigns ({paths.serving_database}):")
     header = f"{'campaign':<10} {'name':<28} {'status':<10} {'sent':>8} {'delivered':>10} {'open rate':>10} {'click rate':>10}"
     print(header)
     print("-" * len(header))
-    for campaign_id, name, status, sent, delivered, open_rate, click_rate in rows:
+    for campaign_id, name, status, sent, delivered, open_rate, click_rate in shown:
         print(
             f"{campaign_id[:10]:<10} {(name or '')[:28]:<28} {(status or '')[:10]:<10} {sent:>8} {delivered:>10} "
             f"{_percent(open_rate):>10} {_percent(click_rate):>10}"
         )
+
+
+    if len(rows) > len(shown):
+        print(f"... and {len(rows) - len(shown)} more campaigns (all of them: marts.campaign_metrics)")
 
 
 def _percent(rate: float | None) -> str:
