@@ -45,8 +45,9 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     paths = config.paths(args.warehouse)
-    # Children (dbt, Dagster, the UI) read the same warehouse.
+    # Children (dbt, Dagster, the UI) read the same warehouse and resource settings.
     os.environ["CAMPAIGN_DW_WAREHOUSE"] = str(paths.warehouse)
+    os.environ.setdefault("CAMPAIGN_DW_DUCKDB_THREADS", str(os.cpu_count() or 1))
 
     if args.command == "load":
         return _load(args.directory, paths)
