@@ -77,7 +77,7 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         columns = ", ".join(f"{c} varchar" for c in table.columns)
         con.execute(
             f"create table if not exists raw.{table.name} ({columns}, "
-            "_source_file varchar, _source_row bigint, _file_sha256 varchar, "
+            "_source_file varchar, _source_row bigint, _row_id bigint, _file_sha256 varchar, "
             "_load_id varchar, _loaded_at timestamp)"
         )
     con.execute(
@@ -150,9 +150,12 @@ def _load_file(con: duckdb.DuckDBPyConnection, load_id: str, table_name: str | N
     source = _reader(kind, header)
     try:
         con.execute("begin transaction")
+        # _row_id numbers the table's rows in arrival order across all loads (the writer lock
+        # makes it race-free): "first received" and incremental watermarks are one comparison.
         # The file path is bound as a parameter, never spliced into SQL.
         con.execute(
-            f"insert into raw.{table.name} select {select}, $file, _row, $sha, $load_id, $loaded_at from {source}",
+            f"insert into raw.{table.name} select {select}, $file, _row, "
+            f"(select coalesce(max(_row_id), 0) from raw.{table.name}) + _row, $sha, $load_id, $loaded_at from {source}",
             {"file": str(path), "sha": digest, "load_id": load_id, "loaded_at": loaded_at},
         )
         rows = con.execute(

@@ -50,6 +50,3 @@ RAW_TABLES: dict[str, RawTable] = {
         ),
     ]
 }
-
-# Lineage columns the loader adds to every raw row.
-LINEAGE_COLUMNS = ("_source_file", "_source_row", "_file_sha256", "_load_id", "_loaded_at")

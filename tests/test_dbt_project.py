@@ -40,9 +40,11 @@ def test_each_definition_has_a_unit_test(manifest):
         "link_clicks_total_vs_unique": "campaign_message_link_clicks",
         "campaign_link_clicks_add_up_messages_by_url": "campaign_link_clicks",
         "open_tracking_history_rule": "int_opens_tracked",
-        "opens_are_localized_per_event_across_dst_and_odd_offsets": "int_opens_localized",
+        "opens_are_localized_per_event_across_dst_and_odd_offsets": "int_quarter_hours_localized",
         "heatmap_counts_opens_and_unique_prospects_per_cell": "campaign_open_heatmap",
-        "events_delivered_twice_count_once_and_bad_rows_are_rejected_with_a_reason": "base_recruiting__email_events",
+        "bad_event_rows_are_rejected_with_a_reason": "base_recruiting__email_events",
+        "events_delivered_twice_count_once": "stg_recruiting__email_events",
+        "events_delivered_again_in_a_later_load_count_once": "stg_recruiting__email_events",
         "dimension_rows_keep_their_latest_version": "base_recruiting__campaigns",
         "unknown_or_missing_viewer_time_zones_fall_back_to_utc": "stg_recruiting__users",
     }

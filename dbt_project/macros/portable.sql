@@ -68,3 +68,19 @@
 {% macro nullif_blank(text) -%}
     nullif(trim({{ text }}), '')
 {%- endmacro %}
+
+
+{#- The start of the UTC quarter-hour a timestamp falls in. Every time zone offset in use is a
+    multiple of 15 minutes and changes on such a boundary, so the local time of anything in
+    a quarter-hour is known from the quarter-hour alone (see int_quarter_hours_localized). -#}
+{% macro quarter_hour(ts) -%}
+    {{ return(adapter.dispatch('quarter_hour', 'campaign_dw')(ts)) }}
+{%- endmacro %}
+
+{% macro default__quarter_hour(ts) -%}
+    timestamp_seconds(cast(floor(unix_seconds({{ ts }}) / 900) * 900 as bigint))
+{%- endmacro %}
+
+{% macro duckdb__quarter_hour(ts) -%}
+    time_bucket(interval 15 minute, {{ ts }})
+{%- endmacro %}

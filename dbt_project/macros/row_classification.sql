@@ -7,19 +7,42 @@
     current     the row that wins for its key
     superseded  a dimension row replaced by a newer version of the same key
     duplicate   a fact row (event, send) delivered again: the first one received counts
+
+  `_row_id` (set by the loader) numbers a raw table's rows in arrival order across loads.
 -#}
 
-{#- The row's bucket. `key` partitions; `winner_first` orders so that the winner comes first
-    and must end in a total order (lineage columns), so that the choice is repeatable. -#}
-{% macro classify_row(key, winner_first, loser='duplicate') -%}
+{#- Dimension rows: the latest version wins (latest updated_at, then the latest arrival).
+    Dimension tables are small, so a window does it. -#}
+{% macro classify_versions(key) -%}
     case
         when rejection_reason is not null then 'rejected'
         when row_number() over (
             partition by rejection_reason is null, {{ key }}
-            order by {{ winner_first }}
+            order by updated_at desc, _row_id desc
         ) = 1 then 'current'
-        else '{{ loser }}'
+        else 'superseded'
     end
+{%- endmacro %}
+
+{#- Facts delivered at least once: the first copy received wins. `relation` is a CTE of
+    rows with `rejection_reason`; the result adds `row_status`. An aggregate of the first
+    _row_id per key, joined back, is much cheaper than a window over millions of wide rows. -#}
+{% macro classify_first_received(relation, key) -%}
+    select
+        {{ relation }}.*,
+        case
+            when {{ relation }}.rejection_reason is not null then 'rejected'
+            when {{ relation }}._row_id = first_copies.first_row_id then 'current'
+            else 'duplicate'
+        end as row_status
+    from {{ relation }}
+    left join (
+        select {{ key }} as copy_key, min(_row_id) as first_row_id
+        from {{ relation }}
+        where rejection_reason is null
+        group by {{ key }}
+    ) as first_copies
+        on {{ relation }}.{{ key }} = first_copies.copy_key
 {%- endmacro %}
 
 {#- The reason a required value is unusable: missing, or present but not parseable. -#}
@@ -32,17 +55,7 @@
         then '{{ typed_column }} does not parse: ' || substr({{ raw_text }}, 1, 100)
 {%- endmacro %}
 
-{#- Lineage kept from the loader: which file and row a value came from. -#}
+{#- Lineage kept from the loader: which file and row a value came from, and when it arrived. -#}
 {% macro lineage_columns() -%}
-    _source_file, _source_row, _load_id, _loaded_at
-{%- endmacro %}
-
-{#- Dimension rows: the latest version wins (latest updated_at, then the latest load). -#}
-{% macro newest_version_first() -%}
-    updated_at desc, _loaded_at desc, _source_file desc, _source_row desc
-{%- endmacro %}
-
-{#- Facts delivered at least once: the first copy received wins. -#}
-{% macro first_received_first() -%}
-    _loaded_at, _source_file, _source_row
+    _source_file, _source_row, _row_id, _load_id, _loaded_at
 {%- endmacro %}

@@ -19,10 +19,28 @@ raw_counts as (
 ),
 
 classified as (
-    {% for table in tables %}
+    {% for table in tables if table not in ('email_sends', 'email_events') %}
     select '{{ table }}' as table_name, row_status, count(*) as row_count
     from {{ ref('base_recruiting__' ~ table) }}
     group by row_status
+    union all
+    {% endfor %}
+
+    -- Facts: rejected rows by their reason; current rows are the staged ones; a duplicate is a
+    -- valid raw row that is not the staged copy of its key (counted, not derived, so that the
+    -- sum below is a real check).
+    {% for table, key in [('email_sends', 'email_id'), ('email_events', 'event_id')] %}
+    select '{{ table }}' as table_name, 'rejected' as row_status, count(*) as row_count
+    from {{ ref('base_recruiting__' ~ table) }}
+    where rejection_reason is not null
+    union all
+    select '{{ table }}', 'current', count(*) from {{ ref('stg_recruiting__' ~ table) }}
+    union all
+    select '{{ table }}', 'duplicate', count(*)
+    from {{ ref('base_recruiting__' ~ table) }} as raw_rows
+    left join {{ ref('stg_recruiting__' ~ table) }} as staged
+        on raw_rows._row_id = staged._row_id
+    where raw_rows.rejection_reason is null and staged._row_id is null
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),

@@ -21,6 +21,6 @@ select
     _load_id as load_id,
     _loaded_at as loaded_at
 from {{ ref('base_recruiting__' ~ table) }}
-where row_status = 'rejected'
+where rejection_reason is not null
 {% if not loop.last %}union all{% endif %}
 {% endfor %}

@@ -1,14 +1,23 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='event_id') }}
 -- Each de-duplicated event of a known email, with its campaign, message, prospect and, for
 -- clicks, the link. An event whose email is not (yet) known is an orphan: it waits here
--- unjoined and is counted by the first build after its send arrives.
-with
+-- unjoined and joins on the first build after its send arrives. Incremental: new events,
+-- plus the waiting events of emails that became known since the last build.
+{% set dimensions = ['campaigns', 'campaign_messages', 'message_links'] %}
+{% set rebuild = needs_full_rebuild(dimensions, is_incremental()) %}
 
-events as (
-    select * from {{ ref('stg_recruiting__email_events') }}
-),
+with
 
 emails as (
     select * from {{ ref('int_emails_joined_to_messages') }}
+),
+
+events as (
+    select * from {{ ref('stg_recruiting__email_events') }}
+    {% if not rebuild %}
+    where _row_id > {{ watermark('_event_row_id') }}
+        or email_id in (select email_id from emails where _send_row_id > {{ watermark('_send_row_id') }})
+    {% endif %}
 ),
 
 links as (
@@ -33,7 +42,10 @@ select
     links.placement as link_placement,
     -- SPEC §3: a click counts unless its link is in the footer (unsubscribe, privacy policy,
     -- ...); a click on a link unknown to message_links counts, as a body link.
-    (events.event_type = 'clicked' and coalesce(links.placement, 'body') <> 'footer') as is_counted_click
+    (events.event_type = 'clicked' and coalesce(links.placement, 'body') <> 'footer') as is_counted_click,
+    events._row_id as _event_row_id,
+    emails._send_row_id,
+    {{ dimension_watermark_columns(dimensions) }}
 from events
 inner join emails
     on events.email_id = emails.email_id

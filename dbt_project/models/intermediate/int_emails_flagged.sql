@@ -1,13 +1,30 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='email_id') }}
 -- SPEC §3, the email-level definitions: one row per email with its was_* flags. Every
 -- count in the metric marts is a count of these flags (see macros/email_metrics.sql).
+-- Incremental: only emails that are new or have new events are (re)computed.
+{% set dimensions = ['campaigns', 'campaign_messages', 'message_links'] %}
+{% set rebuild = needs_full_rebuild(dimensions, is_incremental()) %}
+
 with
+
+{% if not rebuild %}
+touched_emails as (
+    select email_id from {{ ref('int_emails_joined_to_messages') }}
+    where _send_row_id > {{ watermark('_send_row_id') }}
+    union
+    select email_id from {{ ref('int_email_events_joined_to_emails') }}
+    where _event_row_id > {{ watermark('_last_event_row_id') }}
+),
+{% endif %}
 
 emails as (
     select * from {{ ref('int_emails_joined_to_messages') }}
+    {% if not rebuild %}where email_id in (select email_id from touched_emails){% endif %}
 ),
 
 events as (
     select * from {{ ref('int_email_events_joined_to_emails') }}
+    {% if not rebuild %}where email_id in (select email_id from touched_emails){% endif %}
 ),
 
 events_per_email as (
@@ -24,7 +41,8 @@ events_per_email as (
         max(case when event_type = 'unsubscribed' then 1 else 0 end) = 1 as has_unsubscribe_event,
         max(case when event_type = 'spam_reported' then 1 else 0 end) = 1 as has_spam_report_event,
         sum(case when event_type = 'opened' then 1 else 0 end) as open_events,
-        sum(case when is_counted_click then 1 else 0 end) as counted_click_events
+        sum(case when is_counted_click then 1 else 0 end) as counted_click_events,
+        max(_event_row_id) as last_event_row_id
     from events
     group by email_id
 ),
@@ -49,7 +67,9 @@ flags as (
         coalesce(e.has_unsubscribe_event, false) as was_unsubscribed,
         coalesce(e.has_spam_report_event, false) as was_marked_spam,
         cast(coalesce(e.open_events, 0) as {{ dbt.type_bigint() }}) as open_events,
-        cast(coalesce(e.counted_click_events, 0) as {{ dbt.type_bigint() }}) as counted_click_events
+        cast(coalesce(e.counted_click_events, 0) as {{ dbt.type_bigint() }}) as counted_click_events,
+        emails._send_row_id,
+        coalesce(e.last_event_row_id, 0) as _last_event_row_id
     from emails
     left join events_per_email as e
         on emails.email_id = e.email_id
@@ -74,5 +94,8 @@ select
     was_unsubscribed,
     was_marked_spam,
     open_events,
-    counted_click_events
+    counted_click_events,
+    _send_row_id,
+    _last_event_row_id,
+    {{ dimension_watermark_columns(dimensions) }}
 from flags

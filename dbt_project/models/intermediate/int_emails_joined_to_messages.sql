@@ -1,10 +1,17 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='email_id') }}
 -- One row per email sent (de-duplicated), kept only once its message and campaign are known:
 -- an email of an unknown message waits (see audit.raw_row_reconciliation), so that a
 -- campaign's counts always equal the sum of its messages' counts.
+{% set dimensions = ['campaigns', 'campaign_messages'] %}
+{% set rebuild = needs_full_rebuild(dimensions, is_incremental()) %}
+
 with
 
 sends as (
     select * from {{ ref('stg_recruiting__email_sends') }}
+    {% if not rebuild %}
+    where _row_id > {{ watermark('_send_row_id') }}
+    {% endif %}
 ),
 
 messages as (
@@ -21,7 +28,9 @@ select
     sends.message_id,
     messages.step_number,
     sends.prospect_id,
-    sends.sent_at
+    sends.sent_at,
+    sends._row_id as _send_row_id,
+    {{ dimension_watermark_columns(dimensions) }}
 from sends
 inner join messages
     on sends.message_id = messages.message_id

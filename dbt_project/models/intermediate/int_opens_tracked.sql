@@ -31,6 +31,7 @@ select
     ranked.message_id,
     ranked.prospect_id,
     ranked.occurred_at,
+    {{ quarter_hour('ranked.occurred_at') }} as opened_quarter_hour,
     ranked.is_first_open
 from ranked
 inner join campaigns

@@ -35,5 +35,5 @@ checked as (
 
 select
     *,
-    {{ classify_row('campaign_id, prospect_id', newest_version_first(), loser='superseded') }} as row_status
+    {{ classify_versions('campaign_id, prospect_id') }} as row_status
 from checked

@@ -36,5 +36,5 @@ checked as (
 
 select
     *,
-    {{ classify_row('message_id', newest_version_first(), loser='superseded') }} as row_status
+    {{ classify_versions('message_id') }} as row_status
 from checked

@@ -1,3 +1,5 @@
+-- Every raw row typed, with the reason it cannot be used (NULL when it can). Copies of the
+-- same send are told apart in stg_recruiting__email_sends (first received wins).
 with
 
 source as (
@@ -30,7 +32,4 @@ checked as (
     from typed
 )
 
-select
-    *,
-    {{ classify_row('email_id', first_received_first()) }} as row_status
-from checked
+select * from checked

@@ -30,5 +30,5 @@ checked as (
 
 select
     *,
-    {{ classify_row('link_id', newest_version_first(), loser='superseded') }} as row_status
+    {{ classify_versions('link_id') }} as row_status
 from checked

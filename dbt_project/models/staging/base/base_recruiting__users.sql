@@ -29,5 +29,5 @@ checked as (
 
 select
     *,
-    {{ classify_row('user_id', newest_version_first(), loser='superseded') }} as row_status
+    {{ classify_versions('user_id') }} as row_status
 from checked
