@@ -1,15 +1,29 @@
 {#-
   Incremental facts read only what arrived since their last build. New facts are found by
-  `_row_id` (the loader numbers raw rows in arrival order). A change to a dimension the fact
-  is joined with (a message, campaign or link arriving or changing late) can touch any old
-  row, so then the model rebuilds everything: the dimension watermarks kept in the table say
-  whether that happened. Either way the result equals a full refresh.
+  `_row_id` (the loader numbers raw rows in arrival order). A change in a dimension that the
+  fact's rows depend on (a new campaign or message, a message moved, a link's url or
+  placement changed) can touch any old row, so then the model rebuilds everything. A
+  fingerprint of those dimension attributes, kept in the fact's rows, tells whether that
+  happened; other dimension changes (a campaign's status, a subject line) do not matter here.
+  Either way the result equals a full refresh.
 -#}
 
-{#- The newest raw row of each dimension, stored in every row of the fact (constant columns). -#}
-{% macro dimension_watermark_columns(dimensions) -%}
+{#- What of each dimension the facts depend on. -#}
+{% macro dimension_fingerprint_sql(dimension) -%}
+    {%- set keys = {
+        'campaigns': ('stg_recruiting__campaigns', 'campaign_id'),
+        'campaign_messages': ('stg_recruiting__campaign_messages', "message_id || '/' || campaign_id"),
+        'message_links': ('stg_recruiting__message_links',
+                          "link_id || '/' || coalesce(placement, '') || '/' || coalesce(url, '')"),
+    }[dimension] -%}
+    (select count(*) || ':' || coalesce(sum(cast(hash({{ keys[1] }}) % 1000000007 as bigint)), 0)
+     from {{ ref(keys[0]) }})
+{%- endmacro %}
+
+{#- The fingerprints, stored in every row of the fact (constant columns). -#}
+{% macro dimension_fingerprint_columns(dimensions) -%}
     {%- for d in dimensions %}
-    (select coalesce(max(_row_id), 0) from {{ source('recruiting', d) }}) as _dim_{{ d }}_row_id
+    {{ dimension_fingerprint_sql(d) }} as _dim_{{ d }}_fingerprint
     {{- "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
@@ -26,8 +40,8 @@
     {%- set query -%}
         select
         {%- for d in dimensions %}
-            (select coalesce(max(_row_id), 0) from {{ source('recruiting', d) }})
-                > (select coalesce(max(_dim_{{ d }}_row_id), 0) from {{ this }})
+            {{ dimension_fingerprint_sql(d) }}
+                is distinct from (select max(_dim_{{ d }}_fingerprint) from {{ this }})
             {{- " or" if not loop.last }}
         {%- endfor %}
     {%- endset -%}

@@ -45,7 +45,7 @@ select
     (events.event_type = 'clicked' and coalesce(links.placement, 'body') <> 'footer') as is_counted_click,
     events._row_id as _event_row_id,
     emails._send_row_id,
-    {{ dimension_watermark_columns(dimensions) }}
+    {{ dimension_fingerprint_columns(dimensions) }}
 from events
 inner join emails
     on events.email_id = emails.email_id

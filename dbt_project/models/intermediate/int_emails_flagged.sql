@@ -97,5 +97,5 @@ select
     counted_click_events,
     _send_row_id,
     _last_event_row_id,
-    {{ dimension_watermark_columns(dimensions) }}
+    {{ dimension_fingerprint_columns(dimensions) }}
 from flags

@@ -30,7 +30,7 @@ select
     sends.prospect_id,
     sends.sent_at,
     sends._row_id as _send_row_id,
-    {{ dimension_watermark_columns(dimensions) }}
+    {{ dimension_fingerprint_columns(dimensions) }}
 from sends
 inner join messages
     on sends.message_id = messages.message_id
