@@ -1,0 +1,159 @@
+"""`make bench`: how fast the warehouse is, against a hand-written floor.
+
+For each size: generate raw Parquet (`campaign-dw generate`), then as a user would, in fresh
+processes: `campaign-dw load` and `campaign-dw build` on an empty warehouse (full), a build
+with nothing new (the fixed cost of dbt, Dagster, the checks and publishing), +1% new events
+(`generate --increment 1`, load, build: incremental). The floor (benchmarks/floor.py) builds
+the same marts from the same files in one DuckDB process; its marts must equal ours.
+
+    python benchmarks/bench.py                 # 1M and 10M events
+    python benchmarks/bench.py --sizes 1M      # one size
+    python benchmarks/bench.py --with-100m     # adds 100M (long; bounded by a memory_limit)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from floor import floor  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = str(Path(sys.executable).with_name("campaign-dw"))
+MARTS = ("campaign_overview", "campaign_messages", "campaign_metrics", "campaign_message_metrics",
+         "campaign_link_clicks", "campaign_message_link_clicks", "campaign_open_heatmap",
+         "campaign_message_open_heatmap")
+
+
+def run(args: list[str], env: dict) -> tuple[float, float]:
+    """Run a command; (seconds, peak RSS in MiB of it and its children)."""
+    started = time.monotonic()
+    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.monotonic() - started
+    if status != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{process.stderr.read()[-3000:]}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def size(text: str) -> int:
+    text = text.strip().upper()
+    factor = {"K": 1_000, "M": 1_000_000}.get(text[-1], 1)
+    return int(float(text.rstrip("KM")) * factor)
+
+
+def compare(ours: Path, theirs: Path) -> list[str]:
+    """Marts that differ between the project's serving copy and the floor's database."""
+    differ = []
+    with duckdb.connect() as con:
+        con.execute(f"attach '{ours}' as ours (read_only)")
+        con.execute(f"attach '{theirs}' as floor (read_only)")
+        for mart in MARTS:
+            columns = [r[0] for r in con.execute(f"describe ours.marts.{mart}").fetchall()]
+            cols = ", ".join(columns)
+            missing = con.execute(
+                f"select count(*) from (select {cols} from ours.marts.{mart} except all select {cols} from floor.marts.{mart})"
+            ).fetchone()[0]
+            extra = con.execute(
+                f"select count(*) from (select {cols} from floor.marts.{mart} except all select {cols} from ours.marts.{mart})"
+            ).fetchone()[0]
+            if missing or extra:
+                differ.append(f"{mart}: {missing} rows only in ours, {extra} only in the floor")
+    return differ
+
+
+def bench(events: int, work: Path, memory_limit: str | None) -> dict:
+    raw = work / f"raw-{events}"
+    increment = work / f"raw-{events}-increment"
+    warehouse = work / f"wh-{events}" / "warehouse.duckdb"
+    for path in (raw, increment, warehouse.parent):
+        shutil.rmtree(path, ignore_errors=True)
+    env = {**os.environ, "CAMPAIGN_DW_WAREHOUSE": str(warehouse), "DAGSTER_HOME": str(work / "dagster_home")}
+    if memory_limit:
+        env["CAMPAIGN_DW_DUCKDB_MEMORY_LIMIT"] = memory_limit
+    (work / "dagster_home").mkdir(parents=True, exist_ok=True)
+
+    generate_s, _ = run([CLI, "generate", "--out", str(raw), "--events", str(events)], env)
+    raw_events = duckdb.execute(f"select count(*) from read_parquet('{raw}/email_events/*.parquet')").fetchone()[0]
+    load_s, load_rss = run([CLI, "load", str(raw)], env)
+    build_s, build_rss = run([CLI, "build", "--landing", str(raw)], env)
+    noop_s, _ = run([CLI, "build", "--landing", str(raw)], env)
+
+    floor_db = work / f"floor-{events}.duckdb"
+    floor_db.unlink(missing_ok=True)
+    floor_s = floor(raw, floor_db)
+    differences = compare(warehouse.with_name("warehouse_serving.duckdb"), floor_db)
+
+    # +1%: batch 1 of the same data set, in its own landing folder.
+    run([CLI, "generate", "--out", str(raw), "--events", str(events), "--increment", "1"], env)
+    for table_dir in raw.iterdir():
+        for part in table_dir.glob("batch-0001*"):
+            (increment / table_dir.name).mkdir(parents=True, exist_ok=True)
+            shutil.move(part, increment / table_dir.name / part.name)
+    new_events = duckdb.execute(f"select count(*) from read_parquet('{increment}/email_events/*.parquet')").fetchone()[0]
+    inc_load_s, _ = run([CLI, "load", str(increment)], env)
+    inc_build_s, inc_rss = run([CLI, "build", "--landing", str(increment)], env)
+
+    return {
+        "events": raw_events,
+        "generate_s": generate_s,
+        "load_s": load_s,
+        "build_s": build_s,
+        "full_s": load_s + build_s,
+        "events_per_s": raw_events / (load_s + build_s),
+        "peak_rss_mib": max(load_rss, build_rss, inc_rss),
+        "noop_build_s": noop_s,
+        "floor_s": floor_s,
+        "ratio_to_floor": (load_s + build_s) / floor_s,
+        "floor_equal": not differences,
+        "differences": differences,
+        "increment_events": new_events,
+        "increment_load_s": inc_load_s,
+        "increment_build_s": inc_build_s,
+        "increment_share_of_full": (inc_load_s + inc_build_s) / (load_s + build_s),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1M,10M")
+    parser.add_argument("--with-100m", action="store_true")
+    parser.add_argument("--memory-limit", default="8GB", help="DuckDB memory_limit for the runs (default 8GB)")
+    parser.add_argument("--workdir", type=Path, default=ROOT / "benchmarks" / "out")
+    args = parser.parse_args()
+    sizes = [size(s) for s in args.sizes.split(",")] + ([100_000_000] if args.with_100m else [])
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    results = []
+    for events in sizes:
+        print(f"benchmarking {events:,} events ...", flush=True)
+        results.append(bench(events, args.workdir, args.memory_limit))
+        (args.workdir / "results.json").write_text(json.dumps(results, indent=2))
+    print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"DuckDB {duckdb.__version__}, memory_limit {args.memory_limit}")
+    header = ("events", "load+build s", "events/s", "peak RSS MiB", "floor s", "x floor", "equal",
+              "no-op build s", "+1% events", "+1% load+build s", "% of full")
+    print(" | ".join(header))
+    print(" | ".join("---" for _ in header))
+    for r in results:
+        print(" | ".join([
+            f"{r['events']:,}", f"{r['full_s']:.1f} ({r['load_s']:.1f}+{r['build_s']:.1f})", f"{r['events_per_s']:,.0f}",
+            f"{r['peak_rss_mib']:,.0f}", f"{r['floor_s']:.1f}", f"{r['ratio_to_floor']:.1f}",
+            "yes" if r["floor_equal"] else "NO", f"{r['noop_build_s']:.1f}", f"{r['increment_events']:,}",
+            f"{r['increment_load_s'] + r['increment_build_s']:.1f}", f"{100 * r['increment_share_of_full']:.0f}%",
+        ]))
+        for line in r["differences"]:
+            print(f"  differs: {line}")
+
+
+if __name__ == "__main__":
+    main()
