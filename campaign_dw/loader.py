@@ -80,11 +80,28 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
             "_source_file varchar, _source_row bigint, _row_id bigint, _file_sha256 varchar, "
             "_load_id varchar, _loaded_at timestamp)"
         )
+        _add_row_ids(con, table.name)
     con.execute(
         """create table if not exists raw._load_log (
             load_id varchar, table_name varchar, source_file varchar, file_sha256 varchar,
             file_bytes bigint, row_count bigint, status varchar, message varchar,
             loaded_at timestamp)"""
+    )
+
+
+def _add_row_ids(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Warehouses created before `_row_id` existed get it, numbered in arrival order."""
+    columns = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?", [table]
+    ).fetchall()}
+    if "_row_id" in columns:
+        return
+    con.execute(f"alter table raw.{table} add column _row_id bigint")
+    con.execute(
+        f"""update raw.{table} set _row_id = numbered.n from (
+                select rowid as r, row_number() over (order by _loaded_at, _source_file, _source_row) as n
+                from raw.{table}) as numbered
+            where raw.{table}.rowid = numbered.r"""
     )
 
 
@@ -154,7 +171,9 @@ def _load_file(con: duckdb.DuckDBPyConnection, load_id: str, table_name: str | N
         # makes it race-free): "first received" and incremental watermarks are one comparison.
         # The file path is bound as a parameter, never spliced into SQL.
         con.execute(
-            f"insert into raw.{table.name} select {select}, $file, _row, "
+            f"insert into raw.{table.name} ({', '.join(table.columns)}, _source_file, _source_row, _row_id, "
+            "_file_sha256, _load_id, _loaded_at) "
+            f"select {select}, $file, _row, "
             f"(select coalesce(max(_row_id), 0) from raw.{table.name}) + _row, $sha, $load_id, $loaded_at from {source}",
             {"file": str(path), "sha": digest, "load_id": load_id, "loaded_at": loaded_at},
         )

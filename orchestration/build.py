@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,7 +45,8 @@ def run_build(
             "raw_tables": {"config": {"landing_dir": str(landing.resolve()) if landing else ""}},
             "warehouse_dbt_models": {"config": {"full_refresh": full_refresh}},
         },
-        "loggers": {"console": {"config": {"log_level": "INFO" if verbose else "WARNING"}}},
+        # Quiet unless asked: the outcome below names what failed; the UI has the full logs.
+        "loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}},
     }
     # dbt's progress lines go to a log file unless asked for; Dagster's warnings still show.
     log_file = paths.root / "logs" / "last_build.log"
@@ -75,7 +77,16 @@ def summarize(result: dg.ExecuteInProcessResult) -> BuildOutcome:
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error
-            message = error.message.strip().splitlines()[0] if error else "step failed"
-            problems.append(f"step failed: {event.step_key}: {message}")
+            problems.append(f"step failed: {event.step_key}: {_essence(error.message if error else '')}")
     success = result.success and not problems
     return BuildOutcome(success, result.run_id, problems, warnings, passed)
+
+
+def _essence(message: str) -> str:
+    """The part of an error a person needs: dbt's own error lines when there are some."""
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", message)  # dbt colours its log lines
+    lines = [line.strip() for line in plain.strip().splitlines() if line.strip()]
+    if "Errors parsed from dbt logs:" in lines:
+        lines = lines[lines.index("Errors parsed from dbt logs:") + 1:]
+        lines = [line for line in lines if not line.startswith(("Stack Trace", "File ", "^"))][:8]
+    return " | ".join(lines[:8]) or "step failed"
