@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import duckdb
 
 from campaign_dw import config
 
@@ -44,6 +47,30 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("parse", help="prepare the dbt manifest (done by `make`; needed after a dbt change)")
 
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except (OSError, duckdb.IOException, duckdb.PermissionException) as error:
+        # Disk full, permissions, a path that is not a directory: say which file and why.
+        print(f"campaign-dw {args.command}: {_describe_io_error(error)}", file=sys.stderr)
+        return 2
+
+
+def _describe_io_error(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.filename:
+        text = f"{error.strerror}: {error.filename}"
+    else:
+        text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    hint = ""
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        hint = " (the disk or a file size limit is full: free space, or point --warehouse elsewhere)"
+    elif "No space left" in text or "File too large" in text:
+        hint = " (the disk or a file size limit is full: free space, or point --warehouse elsewhere)"
+    elif isinstance(error, PermissionError) or "Permission denied" in text:
+        hint = " (no permission: check the owner and mode of the warehouse folder)"
+    return text + hint
+
+
+def _run(args: argparse.Namespace) -> int:
     paths = config.paths(args.warehouse)
     # Children (dbt, Dagster, the UI) read the same warehouse and resource settings.
     os.environ["CAMPAIGN_DW_WAREHOUSE"] = str(paths.warehouse)

@@ -200,8 +200,9 @@ def _write_batch(con, out: Path, batch: int, bounds, prospects: int) -> dict[str
         folder = out / table
         folder.mkdir(exist_ok=True)
         target = folder / name
-        con.execute(f"copy ({sql}) to '{target}' (format parquet, compression zstd)")
-        written[table] = con.execute(f"select count(*) from read_parquet('{target}')").fetchone()[0]
+        # Paths are bound as parameters, never spliced into SQL.
+        con.execute(f"copy ({sql}) to ? (format parquet, compression zstd)", [str(target)])
+        written[table] = con.execute("select count(*) from read_parquet(?)", [str(target)]).fetchone()[0]
 
     if batch == 0:
         copy("users", """
@@ -309,7 +310,7 @@ def _write_batch(con, out: Path, batch: int, bounds, prospects: int) -> dict[str
     # second part file of the same batch, as a second export of a real feed would.
     copy("email_events", " union all ".join(f"select * from ({p})" for p in parts))
     bad_folder = out / "email_events"
-    con.execute(f"copy ({bad}) to '{bad_folder / f'batch-{batch:04d}-quirks.parquet'}' (format parquet)")
+    con.execute(f"copy ({bad}) to ? (format parquet)", [str(bad_folder / f"batch-{batch:04d}-quirks.parquet")])
     written["email_events"] += 5
     return written
 

@@ -16,6 +16,7 @@ are not the loader's business: the rows load as they are and the dbt models quar
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import uuid
@@ -186,11 +187,21 @@ def _load_file(con: duckdb.DuckDBPyConnection, load_id: str, table_name: str | N
         )
         con.execute("commit")
     except duckdb.Error as error:
-        con.execute("rollback")
+        with contextlib.suppress(duckdb.Error):  # an I/O failure may have ended the transaction
+            con.execute("rollback")
+        if _is_warehouse_failure(error):
+            raise  # the warehouse cannot be written (disk full, permissions): stop, loudly
         message = str(error).strip().splitlines()
         detail = " | ".join(line.strip() for line in message[:3])
         return FileOutcome(path, table.name, "refused", message=f"not readable as {kind.upper()}: {detail}")
     return FileOutcome(path, table.name, "loaded", rows=rows, message=note)
+
+
+def _is_warehouse_failure(error: duckdb.Error) -> bool:
+    text = str(error)
+    return isinstance(error, duckdb.IOException) and any(
+        marker in text for marker in ("write", "File too large", "No space left", "Permission denied", "fsync")
+    )
 
 
 def _sha256(path: Path) -> tuple[str, int]:

@@ -96,29 +96,46 @@ def _update_state(paths: Paths, **changes) -> None:
 
 
 def record_run(paths: Paths, status: str, run_id: str = "", problems: list[str] | None = None) -> None:
-    """Remember the last run's outcome for `campaign-dw info` (CLI builds and UI runs alike)."""
+    """Remember the last run's outcome for `campaign-dw info` (CLI builds and UI runs alike).
+    A run records "running" (with its process id) when it starts."""
     _update_state(
         paths,
         last_run={
             "status": status,
-            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            ("started_at" if status == "running" else "finished_at"): datetime.now(UTC).isoformat(timespec="seconds"),
             "run_id": run_id,
+            "pid": os.getpid(),
             "problems": problems or [],
         },
     )
 
 
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def info(paths: Paths) -> dict:
     state = _read_state(paths)
     last_run = state.get("last_run", {})
+    if last_run.get("status") == "running" and not _alive(last_run.get("pid")):
+        last_run = {**last_run, "status": "interrupted"}  # killed: the next run redoes its work
     return {
         "warehouse": str(paths.warehouse),
         "serving_database": str(paths.serving_database),
         "parquet_dir": str(paths.parquet_dir),
-        "last_run_time": last_run.get("finished_at"),
+        "last_run_time": last_run.get("finished_at") or last_run.get("started_at"),
         "last_run_status": last_run.get("status", "never run"),
         "last_run": last_run or None,
         "last_publish": state.get("last_publish"),
+        # Serving holds the marts of the last successful run; false after a failed one.
         "serving_is_current": bool(last_run) and last_run.get("status") == "success",
     }
 

@@ -37,6 +37,7 @@ def run_build(
     stand in a faulty dbt and see the checks block)."""
     os.environ["CAMPAIGN_DW_WAREHOUSE"] = str(paths.warehouse)
     os.environ["DAGSTER_HOME"] = str(prepare_dagster_home())
+    record_run(paths, "running")  # `info` tells a run that was killed from one still going
     from orchestration.definitions import defs  # after the environment is set
 
     job = defs.resolve_job_def("warehouse_job")

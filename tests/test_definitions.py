@@ -62,6 +62,9 @@ def test_python_checks_are_blocking_and_on_the_right_assets(graph):
     # dbt tests are asset checks too, and every raw table warns about refused files.
     assert ("marts/campaign_metrics", "unique_campaign_metrics_campaign_id") in checks
     assert {(f"raw/{t}", "no_refused_files") for t in RAW_TABLES} <= checks
+    for table in RAW_TABLES:  # freshness warns, never blocks
+        spec = graph.get_check_spec(dg.AssetCheckKey(dg.AssetKey(["raw", table]), "fresh"))
+        assert not spec.blocking
 
 
 def test_job_schedule_and_sensors():

@@ -52,3 +52,40 @@
 {% macro watermark(column) -%}
     (select coalesce(max({{ column }}), 0) from {{ this }})
 {%- endmacro %}
+
+{#- Facts delivered at least once, staged incrementally: from the raw rows past the watermark
+    (valid ones only), the first copy of each key received, unless that key is staged already.
+    A full build (no watermark, nothing staged) gives the first copy overall: the same rows. -#}
+{% macro first_copies_since_last_build(base_model, key, columns) -%}
+{%- set lookback = var('incremental_lookback_rows', 0) | int -%}
+with
+
+new_rows as (
+    select * from {{ ref(base_model) }}
+    where rejection_reason is null
+    {% if is_incremental() %}
+        and _row_id > (select coalesce(max(_row_id), 0) - {{ lookback }} from {{ this }})
+    {% endif %}
+),
+
+first_copies as (
+    select {{ key }}, min(_row_id) as first_row_id
+    from new_rows
+    group by {{ key }}
+)
+
+select
+    {%- for column in columns %}
+    new_rows.{{ column }},
+    {%- endfor %}
+    new_rows._row_id,
+    new_rows._loaded_at
+from new_rows
+inner join first_copies
+    on new_rows._row_id = first_copies.first_row_id
+{% if is_incremental() %}
+left join {{ this }} as already_staged
+    on new_rows.{{ key }} = already_staged.{{ key }}
+where already_staged.{{ key }} is null
+{% endif %}
+{%- endmacro %}

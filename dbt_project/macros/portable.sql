@@ -15,7 +15,8 @@
 {%- endmacro %}
 
 {% macro duckdb__parse_timestamp(text) -%}
-    cast(timezone('UTC', try_cast({{ text }} as timestamptz)) as timestamp)
+    {#- 'infinity' and '-infinity' parse in DuckDB but are no event's time -#}
+    cast(timezone('UTC', nullif(nullif(try_cast({{ text }} as timestamptz), 'infinity'), '-infinity')) as timestamp)
 {%- endmacro %}
 
 {% macro spark__parse_timestamp(text) -%}
