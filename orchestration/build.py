@@ -78,6 +78,8 @@ def summarize(result: dg.ExecuteInProcessResult) -> BuildOutcome:
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error
+            while error is not None and error.cause is not None and "Error occurred while executing" in error.message:
+                error = error.cause  # Dagster's wrapper: the user code's own error says more
             problems.append(f"step failed: {event.step_key}: {_essence(error.message if error else '')}")
     success = result.success and not problems
     return BuildOutcome(success, result.run_id, problems, warnings, passed)

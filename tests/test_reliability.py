@@ -88,7 +88,7 @@ def test_a_killed_build_completes_on_the_next_run(landing, reference, tmp_path, 
 def test_readers_of_the_serving_database_never_fail_nor_see_half_a_run(sample_warehouse, landing, tmp_path):
     """A BI-like reader in another process polls serving through a whole build that changes
     the numbers: it never errors, never blocks the run, and always sees one run's totals."""
-    shutil.copytree(sample_warehouse.root, tmp_path / "wh", ignore=shutil.ignore_patterns("*.lock"))
+    shutil.copytree(sample_warehouse.root, tmp_path / "wh", symlinks=True, ignore=shutil.ignore_patterns("*.lock"))
     paths = config.paths(tmp_path / "wh" / sample_warehouse.warehouse.name)
     before = query(paths.serving_database, "select sum(emails_sent) from marts.campaign_metrics")[0][0]
     reader = subprocess.Popen(
