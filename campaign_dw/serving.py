@@ -35,6 +35,8 @@ MART_TABLES = (
 
 def publish(paths: Paths, run_id: str = "") -> dict:
     """Copy the marts into a fresh serving file and Parquet folder, then swap them in."""
+    if paths.parquet_dir.exists() and not paths.parquet_dir.is_symlink():
+        raise RuntimeError(f"{paths.parquet_dir} exists and is not a symlink: move it away so serving can manage it")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     tmp = paths.serving_database.with_name(f".{paths.serving_database.name}.{stamp}.tmp")
     versions = paths.root / "marts_parquet_versions"
@@ -64,8 +66,6 @@ def publish(paths: Paths, run_id: str = "") -> dict:
 
 
 def _swap_symlink(link: Path, target: Path) -> None:
-    if link.exists() and not link.is_symlink():
-        raise RuntimeError(f"{link} exists and is not a symlink: move it away so serving can manage it")
     tmp_link = link.with_name(f".{link.name}.tmp")
     tmp_link.unlink(missing_ok=True)
     tmp_link.symlink_to(target.relative_to(link.parent), target_is_directory=True)
