@@ -141,8 +141,10 @@ def _ui(port: int) -> int:
     from orchestration.instance import prepare_dagster_home
 
     home = prepare_dagster_home()
-    env = {**os.environ, "DAGSTER_HOME": str(home)}
-    dagster = Path(sys.executable).with_name("dagster")
+    bin_dir = Path(sys.executable).parent
+    # The venv's bin first on PATH: `dagster dev` re-parses the dbt project with `dbt`.
+    env = {**os.environ, "DAGSTER_HOME": str(home), "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    dagster = bin_dir / "dagster"
     print(f"Dagster UI on http://127.0.0.1:{port} (DAGSTER_HOME={home}); Ctrl-C stops it")
     command = [str(dagster), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)]
     try:
