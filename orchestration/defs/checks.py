@@ -228,7 +228,8 @@ def _heatmap_check(table: str, grain: str) -> dg.AssetChecksDefinition:
 
 @dg.asset_check(
     asset=key("audit", "raw_row_reconciliation"), name="every_raw_row_accounted_for", blocking=True,
-    description="For each raw table, rows counted in raw = accepted + superseded + duplicate + rejected + waiting.",
+    description="For each raw table, rows counted in raw = accepted + superseded + duplicate + rejected + waiting, "
+                "and no row lost.",
 )
 def every_raw_row_accounted_for() -> dg.AssetCheckResult:
     raw = query(
@@ -245,8 +246,10 @@ def every_raw_row_accounted_for() -> dg.AssetCheckResult:
         buckets = None if rec is None else (
             rec["accepted_rows"] + rec["superseded_rows"] + rec["duplicate_rows"] + rec["rejected_rows"] + rec["waiting_rows"]
         )
-        if buckets != r["raw_rows"] or min(rec[c] for c in rec if c.endswith("_rows")) < 0:
-            bad.append({"table_name": r["table_name"], "raw_rows": r["raw_rows"], "sum_of_buckets": buckets})
+        lost = None if rec is None else rec["lost_rows"]
+        if buckets != r["raw_rows"] or lost != 0 or min(rec[c] for c in rec if c.endswith("_rows")) < 0:
+            bad.append({"table_name": r["table_name"], "raw_rows": r["raw_rows"], "sum_of_buckets": buckets,
+                        "lost_rows": lost})
     return result(bad, len(raw), "raw rows = sum of buckets")
 
 

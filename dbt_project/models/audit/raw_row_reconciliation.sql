@@ -26,21 +26,30 @@ classified as (
     union all
     {% endfor %}
 
-    -- Facts: rejected rows by their reason; current rows are the staged ones; a duplicate is a
-    -- valid raw row that is not the staged copy of its key (counted, not derived, so that the
-    -- sum below is a real check).
+    -- Facts (millions of rows): rejected rows are those quarantined; current rows the staged
+    -- ones; a duplicate is a raw row neither staged nor rejected whose key is staged (an
+    -- earlier copy won). A raw row that is none of these would be lost: counted apart, must
+    -- be 0. Only ids are compared, so this stays cheap however large raw grows.
     {% for table, key in [('email_sends', 'email_id'), ('email_events', 'event_id')] %}
     select '{{ table }}' as table_name, 'rejected' as row_status, count(*) as row_count
-    from {{ ref('base_recruiting__' ~ table) }}
-    where rejection_reason is not null
+    from {{ ref('rejected_rows') }}
+    where table_name = '{{ table }}'
     union all
     select '{{ table }}', 'current', count(*) from {{ ref('stg_recruiting__' ~ table) }}
     union all
-    select '{{ table }}', 'duplicate', count(*)
-    from {{ ref('base_recruiting__' ~ table) }} as raw_rows
+    select
+        '{{ table }}',
+        case when staged_key.{{ key }} is not null then 'duplicate' else 'lost' end,
+        count(*)
+    from {{ source('recruiting', table) }} as raw_rows
     left join {{ ref('stg_recruiting__' ~ table) }} as staged
         on raw_rows._row_id = staged._row_id
-    where raw_rows.rejection_reason is null and staged._row_id is null
+    left join {{ ref('rejected_rows') }} as rejected
+        on rejected.table_name = '{{ table }}' and raw_rows._row_id = rejected.raw_row_id
+    left join {{ ref('stg_recruiting__' ~ table) }} as staged_key
+        on trim(raw_rows.{{ key }}) = staged_key.{{ key }}
+    where staged._row_id is null and rejected.raw_row_id is null
+    group by case when staged_key.{{ key }} is not null then 'duplicate' else 'lost' end
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
@@ -70,7 +79,8 @@ per_table as (
         coalesce(sum(case when classified.row_status = 'superseded' then classified.row_count end), 0) as superseded_rows,
         coalesce(sum(case when classified.row_status = 'duplicate' then classified.row_count end), 0) as duplicate_rows,
         coalesce(sum(case when classified.row_status = 'rejected' then classified.row_count end), 0) as rejected_rows,
-        coalesce(max(waiting.row_count), 0) as waiting_rows
+        coalesce(max(waiting.row_count), 0) as waiting_rows,
+        coalesce(sum(case when classified.row_status = 'lost' then classified.row_count end), 0) as lost_rows
     from raw_counts
     left join classified
         on raw_counts.table_name = classified.table_name
@@ -87,5 +97,7 @@ select
     cast(duplicate_rows as {{ dbt.type_bigint() }}) as duplicate_rows,
     cast(rejected_rows as {{ dbt.type_bigint() }}) as rejected_rows,
     cast(waiting_rows as {{ dbt.type_bigint() }}) as waiting_rows,
-    raw_rows = accepted_rows + superseded_rows + duplicate_rows + rejected_rows + waiting_rows as is_reconciled
+    cast(lost_rows as {{ dbt.type_bigint() }}) as lost_rows,
+    lost_rows = 0
+        and raw_rows = accepted_rows + superseded_rows + duplicate_rows + rejected_rows + waiting_rows as is_reconciled
 from per_table

@@ -1,5 +1,7 @@
+{{ config(materialized='incremental', incremental_strategy='append') }}
 -- The quarantine: every raw row that a model could not use, with its reason. The raw values
--- stay in raw.<table_name>, found by (_source_file, _source_row).
+-- stay in raw.<table_name>, found by (source_file, source_row) or raw_row_id. Incremental:
+-- each run adds the rejects among the raw rows that arrived since.
 {% set keys = {
     'users': 'user_id',
     'campaigns': 'campaign_id',
@@ -18,9 +20,13 @@ select
     rejection_reason,
     _source_file as source_file,
     _source_row as source_row,
+    _row_id as raw_row_id,
     _load_id as load_id,
     _loaded_at as loaded_at
 from {{ ref('base_recruiting__' ~ table) }}
 where rejection_reason is not null
+{% if is_incremental() %}
+    and _row_id > (select coalesce(max(raw_row_id), 0) from {{ this }} where table_name = '{{ table }}')
+{% endif %}
 {% if not loop.last %}union all{% endif %}
 {% endfor %}
