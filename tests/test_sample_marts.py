@@ -185,10 +185,15 @@ def test_serving_database_has_the_marts_and_no_personal_data(sample_warehouse):
     }
     columns = {c for (c,) in query(serving, "select column_name from information_schema.columns")}
     assert not columns & {"email", "first_name", "last_name", "full_name"}
-    # No value of any mart is a prospect's email or name.
-    emails = [e for (e,) in query(sample_warehouse.warehouse, "select email from staging.stg_recruiting__prospects")]
-    for schema, table in tables:
-        text = " ".join(str(v) for row in query(serving, f'select * from "{schema}"."{table}"') for v in row)
-        assert not any(e in text for e in emails), table
+    # No value of any mart column is a prospect's email or name (in serving or in the warehouse).
+    personal = {v for row in query(sample_warehouse.warehouse, "select email, first_name, last_name from raw.prospects")
+                for v in row if v}
+    assert len(personal) > 300
+    for database in (serving, sample_warehouse.warehouse):
+        for schema, table in tables:
+            values = {str(v) for row in query(database, f'select * from marts."{table}"') for v in row}
+            assert not values & personal, (database, table)
+            text = " ".join(values)
+            assert not any(p in text for p in personal if "@" in p), (database, table)
     assert query(serving, "select count(*) from marts.campaign_metrics") == [(4,)]
     assert sorted(p.name for p in sample_warehouse.parquet_dir.iterdir()) == sorted(f"{t}.parquet" for _, t in tables)

@@ -26,7 +26,7 @@ select
 from {{ ref('base_recruiting__' ~ table) }}
 where rejection_reason is not null
 {% if is_incremental() %}
-    and _row_id > (select coalesce(max(raw_row_id), 0) from {{ this }} where table_name = '{{ table }}')
+    and _row_id > {{ watermark('raw_row_id', "table_name = '" ~ table ~ "'") }}
 {% endif %}
 {% if not loop.last %}union all{% endif %}
 {% endfor %}
