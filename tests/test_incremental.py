@@ -23,8 +23,9 @@ def snapshot(paths):
     return {name: query(paths.warehouse, sql) for name, sql in tables.items()}
 
 
-def late_message_files(batch0, batch1):
-    """Sends (and their events) of a message that only arrives with the next batch."""
+def late_message_files(batch0, batch1, batch2):
+    """Sends (and their events) of a message that only arrives with the next batch, and
+    which the batch after moves to another campaign (its sends then wait again)."""
     (batch0 / "email_sends" / "late-message.csv").write_text(
         "email_id,campaign_id,message_id,prospect_id,sent_at\n"
         "LATE-1,C000001,C000001-M9,P1,2025-09-01T09:00:00Z\n"
@@ -39,6 +40,11 @@ def late_message_files(batch0, batch1):
     (batch1 / "campaign_messages" / "late-message.csv").write_text(
         "message_id,campaign_id,step_number,subject,body_html,wait_days,updated_at\n"
         "C000001-M9,C000001,9,Late step,<p>late</p>,3,2025-08-30T00:00:00Z\n"
+    )
+    (batch2 / "campaign_messages").mkdir(parents=True, exist_ok=True)
+    (batch2 / "campaign_messages" / "moved-message.csv").write_text(
+        "message_id,campaign_id,step_number,subject,body_html,wait_days,updated_at\n"
+        "C000001-M9,C000002,9,Late step,<p>late</p>,3,2025-09-30T00:00:00Z\n"
     )
 
 
@@ -55,17 +61,25 @@ def batches(tmp_path_factory):
                 (folder / table_dir.name).mkdir(parents=True, exist_ok=True)
                 shutil.copy(part, folder / table_dir.name / part.name)
         dirs.append(folder)
-    late_message_files(dirs[0], dirs[1])
+    late_message_files(*dirs)
     return dirs
 
 
 def test_incremental_batches_equal_one_full_build(batches, tmp_path):
     incremental = config.paths(tmp_path / "incremental" / "warehouse.duckdb")
-    for folder in batches:
+    waiting_sql = "select waiting_rows from audit.raw_row_reconciliation where table_name = 'email_sends'"
+    late_sql = "select emails_sent from marts.campaign_message_metrics where message_id = 'C000001-M9'"
+    for number, folder in enumerate(batches):
         outcome = run_build(incremental, landing=folder)
         assert outcome.success, outcome.problems
-    waiting = query(incremental.warehouse, "select waiting_rows from audit.raw_row_reconciliation where table_name = 'email_sends'")
-    assert waiting == [(0,)]  # the late message arrived: its sends are counted
+        if number == 0:  # the sends of the message that has not arrived wait
+            assert query(incremental.warehouse, waiting_sql) == [(2,)]
+        if number == 1:  # it arrived: they are counted
+            assert query(incremental.warehouse, waiting_sql) == [(0,)]
+            assert query(incremental.warehouse, late_sql) == [(2,)]
+    # The message moved to another campaign: its sends (of the old campaign) wait again.
+    assert query(incremental.warehouse, waiting_sql) == [(2,)]
+    assert query(incremental.warehouse, late_sql) == [(0,)]
 
     full = config.paths(tmp_path / "full" / "warehouse.duckdb")
     for folder in batches:
@@ -78,7 +92,6 @@ def test_incremental_batches_equal_one_full_build(batches, tmp_path):
     for name in expected:
         assert actual[name] == expected[name], name
     assert query(full.warehouse, "select sum(emails_sent) from marts.campaign_metrics")[0][0] > 10_000
-    assert query(full.warehouse, "select emails_sent from marts.campaign_message_metrics where message_id = 'C000001-M9'") == [(2,)]
 
     # --full-refresh rebuilds everything from raw, to the same numbers.
     outcome = run_build(incremental, landing=batches[-1], full_refresh=True)

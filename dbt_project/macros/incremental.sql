@@ -97,3 +97,14 @@ left join {{ this }} as already_staged
 where already_staged.{{ key }} is null
 {% endif %}
 {%- endmacro %}
+
+{#- Pre-hook of the incremental facts: when a dimension change makes the model rebuild, empty
+    it first, so that rows which no longer qualify (a message moved to another campaign, say)
+    do not stay behind. Runs in the model's transaction. -#}
+{% macro empty_if_rebuilding(dimensions) -%}
+    {%- if is_incremental() and needs_full_rebuild(dimensions, true) -%}
+        delete from {{ this }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}

@@ -1,4 +1,7 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='event_id') }}
+{{ config(
+    materialized='incremental', incremental_strategy='delete+insert', unique_key='event_id',
+    pre_hook="{{ empty_if_rebuilding(['campaigns', 'campaign_messages', 'message_links']) }}",
+) }}
 -- Each de-duplicated event of a known email, with its campaign, message, prospect and, for
 -- clicks, the link. An event whose email is not (yet) known is an orphan: it waits here
 -- unjoined and joins on the first build after its send arrives. Incremental: new events,

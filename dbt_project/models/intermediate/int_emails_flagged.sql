@@ -1,4 +1,7 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='email_id') }}
+{{ config(
+    materialized='incremental', incremental_strategy='delete+insert', unique_key='email_id',
+    pre_hook="{{ empty_if_rebuilding(['campaigns', 'campaign_messages', 'message_links']) }}",
+) }}
 -- SPEC §3, the email-level definitions: one row per email with its was_* flags. Every
 -- count in the metric marts is a count of these flags (see macros/email_metrics.sql).
 -- Incremental: only emails that are new or have new events are (re)computed.

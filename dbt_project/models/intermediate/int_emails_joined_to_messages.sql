@@ -1,4 +1,7 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='email_id') }}
+{{ config(
+    materialized='incremental', incremental_strategy='delete+insert', unique_key='email_id',
+    pre_hook="{{ empty_if_rebuilding(['campaigns', 'campaign_messages']) }}",
+) }}
 -- One row per email sent (de-duplicated), kept only once its message and campaign are known:
 -- an email of an unknown message waits (see audit.raw_row_reconciliation), so that a
 -- campaign's counts always equal the sum of its messages' counts.
