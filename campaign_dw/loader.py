@@ -154,7 +154,7 @@ def _load_file(con: duckdb.DuckDBPyConnection, load_id: str, table_name: str | N
 
     try:
         header = _csv_header(path) if kind == "csv" else _parquet_header(path)
-        select = _select_list(table, header, path)
+        select = _select_list(table, header)
     except ValueError as problem:
         return FileOutcome(path, table.name, "refused", message=str(problem))
 
@@ -214,7 +214,7 @@ def _sha256(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _normalise(names: list[str], path: Path) -> list[str]:
+def _normalise(names: list[str]) -> list[str]:
     header = [n.strip().lower() for n in names]
     duplicated = sorted({n for n in header if header.count(n) > 1})
     if duplicated:
@@ -232,7 +232,7 @@ def _csv_header(path: Path) -> list[str]:
         raise ValueError(f"not readable as CSV: {error}") from None
     if not first:
         raise ValueError("not readable as CSV: the file is empty (a header row is required)")
-    return _normalise(first, path)
+    return _normalise(first)
 
 
 def _parquet_header(path: Path) -> list[str]:
@@ -240,10 +240,10 @@ def _parquet_header(path: Path) -> list[str]:
         names = pq.read_schema(path).names
     except Exception as error:  # pyarrow raises several types for a broken file
         raise ValueError(f"not readable as Parquet: {error}") from None
-    return _normalise(names, path)
+    return _normalise(names)
 
 
-def _select_list(table: RawTable, header: list[str], path: Path) -> str:
+def _select_list(table: RawTable, header: list[str]) -> str:
     missing = [c for c in table.required if c not in header]
     if missing:
         raise ValueError(

@@ -51,7 +51,7 @@ def test_info_before_any_run(tmp_path):
     assert info["last_run_status"] == "never run" and info["serving_database"].endswith("w_serving.duckdb")
 
 
-def test_default_warehouse_is_under_the_project(tmp_path):
+def test_default_warehouse_is_under_the_project():
     env = {k: v for k, v in os.environ.items() if k != "CAMPAIGN_DW_WAREHOUSE"}
     out = subprocess.run([*CLI, "info"], capture_output=True, text=True, env=env, check=True).stdout
     assert json.loads(out)["warehouse"] == str(Path(__file__).resolve().parents[1] / "warehouse" / "campaign_dw.duckdb")

@@ -57,7 +57,7 @@ def test_exposures_cover_every_mart(manifest):
     assert used == set(MART_TABLES)
 
 
-def test_tracking_dates_are_vars_with_the_spec_defaults(manifest):
+def test_tracking_dates_are_vars_with_the_spec_defaults():
     project = (DBT_PROJECT_DIR / "dbt_project.yml").read_text()
     assert 'first_opens_tracked_since: "2025-08-07"' in project
     assert 'all_opens_tracked_since: "2026-04-20"' in project

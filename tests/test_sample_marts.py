@@ -190,7 +190,7 @@ def test_serving_database_has_the_marts_and_no_personal_data(sample_warehouse):
                 for v in row if v}
     assert len(personal) > 300
     for database in (serving, sample_warehouse.warehouse):
-        for schema, table in tables:
+        for _, table in tables:
             values = {str(v) for row in query(database, f'select * from marts."{table}"') for v in row}
             assert not values & personal, (database, table)
             text = " ".join(values)

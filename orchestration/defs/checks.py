@@ -146,7 +146,7 @@ def campaign_equals_sum_of_messages() -> dg.AssetCheckResult:
         )
     }
     # A campaign without messages has no message rows: its counts must then be zero.
-    for campaign_id, row in campaigns.items():
+    for campaign_id in campaigns:
         sums.setdefault(campaign_id, {c: 0 for c in COUNT_COLUMNS} | {"campaign_id": campaign_id})
     return result(mismatches(sums, campaigns, COUNT_COLUMNS), len(campaigns), "campaign = sum of its messages")
 
