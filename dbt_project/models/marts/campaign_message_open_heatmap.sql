@@ -1,14 +1,32 @@
 -- Opens by local day of week and hour, per viewer time zone, for one message.
 -- Which opens count is decided in int_opens_tracked. A missing cell reads as 0.
+-- Counted per prospect first, then per cell (see campaign_open_heatmap).
+with
+
+opens_per_prospect as (
+    select
+        opens.campaign_id,
+        opens.message_id,
+        local_times.viewer_timezone,
+        local_times.day_of_week,
+        local_times.hour_of_day,
+        opens.prospect_id,
+        count(*) as opens
+    from {{ ref('int_opens_tracked') }} as opens
+    inner join {{ ref('int_quarter_hours_localized') }} as local_times
+        on opens.opened_quarter_hour = local_times.opened_quarter_hour
+    group by
+        opens.campaign_id, opens.message_id, local_times.viewer_timezone, local_times.day_of_week,
+        local_times.hour_of_day, opens.prospect_id
+)
+
 select
-    opens.campaign_id,
-    opens.message_id,
-    local_times.viewer_timezone,
-    local_times.day_of_week,
-    local_times.hour_of_day,
-    cast(count(*) as {{ dbt.type_bigint() }}) as opens,
-    cast(count(distinct opens.prospect_id) as {{ dbt.type_bigint() }}) as unique_prospects
-from {{ ref('int_opens_tracked') }} as opens
-inner join {{ ref('int_quarter_hours_localized') }} as local_times
-    on opens.opened_quarter_hour = local_times.opened_quarter_hour
-group by opens.campaign_id, opens.message_id, local_times.viewer_timezone, local_times.day_of_week, local_times.hour_of_day
+    campaign_id,
+    message_id,
+    viewer_timezone,
+    day_of_week,
+    hour_of_day,
+    cast(sum(opens) as {{ dbt.type_bigint() }}) as opens,
+    cast(count(prospect_id) as {{ dbt.type_bigint() }}) as unique_prospects
+from opens_per_prospect
+group by campaign_id, message_id, viewer_timezone, day_of_week, hour_of_day
