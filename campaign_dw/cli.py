@@ -61,9 +61,8 @@ def _describe_io_error(error: BaseException) -> str:
     else:
         text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     hint = ""
-    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-        hint = " (the disk or a file size limit is full: free space, or point --warehouse elsewhere)"
-    elif "No space left" in text or "File too large" in text:
+    full = isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+    if full or "No space left" in text or "File too large" in text:
         hint = " (the disk or a file size limit is full: free space, or point --warehouse elsewhere)"
     elif isinstance(error, PermissionError) or "Permission denied" in text:
         hint = " (no permission: check the owner and mode of the warehouse folder)"

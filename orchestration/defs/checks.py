@@ -17,6 +17,7 @@ from collections.abc import Iterable
 import dagster as dg
 
 from campaign_dw.config import paths
+from campaign_dw.raw_contract import RAW_TABLES
 from campaign_dw.warehouse import connect, reader_lock
 
 METRIC_MARTS = ("campaign_metrics", "campaign_message_metrics")
@@ -234,9 +235,7 @@ def _heatmap_check(table: str, grain: str) -> dg.AssetChecksDefinition:
 def every_raw_row_accounted_for() -> dg.AssetCheckResult:
     raw = query(
         " union all ".join(
-            f"select '{t}' as table_name, count(*) as raw_rows from raw.{t}"
-            for t in ("users", "campaigns", "campaign_messages", "message_links", "prospects",
-                      "audience_memberships", "email_sends", "email_events")
+            f"select '{t}' as table_name, count(*) as raw_rows from raw.{t}" for t in RAW_TABLES
         )
     )
     rows = {r["table_name"]: r for r in query("select * from audit.raw_row_reconciliation")}

@@ -1,0 +1,37 @@
+{#- The open heatmap at a grain (campaign, or campaign and message): counted opens by local
+    ISO day of week and hour in each viewer zone (SPEC §5). Counted per prospect first, then
+    per cell: the same numbers as count(distinct), but two plain aggregations, which spill to
+    disk when the data outgrows DuckDB's memory_limit. -#}
+{% macro open_heatmap(grain) -%}
+with
+
+opens_per_prospect as (
+    select
+        {%- for column in grain %}
+        opens.{{ column }},
+        {%- endfor %}
+        local_times.viewer_timezone,
+        local_times.day_of_week,
+        local_times.hour_of_day,
+        opens.prospect_id,
+        count(*) as opens
+    from {{ ref('int_opens_tracked') }} as opens
+    inner join {{ ref('int_quarter_hours_localized') }} as local_times
+        on opens.opened_quarter_hour = local_times.opened_quarter_hour
+    group by
+        {% for column in grain %}opens.{{ column }}, {% endfor -%}
+        local_times.viewer_timezone, local_times.day_of_week, local_times.hour_of_day, opens.prospect_id
+)
+
+select
+    {%- for column in grain %}
+    {{ column }},
+    {%- endfor %}
+    viewer_timezone,
+    day_of_week,
+    hour_of_day,
+    cast(sum(opens) as {{ dbt.type_bigint() }}) as opens,
+    cast(count(prospect_id) as {{ dbt.type_bigint() }}) as unique_prospects
+from opens_per_prospect
+group by {% for column in grain %}{{ column }}, {% endfor %}viewer_timezone, day_of_week, hour_of_day
+{%- endmacro %}
