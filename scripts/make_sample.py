@@ -140,7 +140,7 @@ event("E11-022", "opened", "2026-03-11T09:00:00Z")
 # Link clicks: L1 3x by each of two prospects (total 6, unique 2); L2 5x by one (total 5, unique 1).
 for i in (13, 14):
     for k in range(3):
-        event(f"E11-{i:03d}", "clicked", f"2026-03-29T0{2 + k}:00:00Z" if i == 13 else f"2026-03-08T0{8 + k}:00:00Z",
+        event(f"E11-{i:03d}", "clicked", f"2026-03-29T0{2 + k}:00:00Z" if i == 13 else f"2026-03-08T{8 + k:02d}:00:00Z",
               link="L1", url="https://jobs.acme.example/backend")
 # At-least-once delivery: E11-013's first click arrives twice, a day apart. It counts once.
 duplicate = next(e for e in events if e[1] == "E11-013" and e[2] == "clicked")

@@ -4,10 +4,29 @@
   naive and in UTC after staging.
 -#}
 
-{#- Text -> UTC timestamp, NULL when the text is not a timestamp. An explicit offset
-    (`+02:00`, `Z`) is honoured; text without one is read as UTC. -#}
+{#- Text -> UTC timestamp, NULL when the text is not an ISO-8601 timestamp (SPEC §2). An
+    explicit offset (`+02:00`, `Z`) is honoured; text without one is read as UTC. The shape is
+    checked first with one pattern for every engine: each engine's own cast is lenient in its
+    own way (DuckDB reads an hour `010`, for one), and both must accept the same rows. -#}
+{% macro iso_timestamp_pattern() -%}
+    {#- no backslashes: engines escape string literals differently -#}
+    {{ return("^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+              ~ "([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,6})?)?)?"
+              ~ "(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?$") }}
+{%- endmacro %}
+
 {% macro parse_timestamp(text) -%}
-    {{ return(adapter.dispatch('parse_timestamp', 'campaign_dw')(text)) }}
+    case when {{ adapter.dispatch('matches_pattern', 'campaign_dw')('trim(' ~ text ~ ')', iso_timestamp_pattern()) }}
+        then {{ adapter.dispatch('parse_timestamp', 'campaign_dw')('trim(' ~ text ~ ')') }}
+    end
+{%- endmacro %}
+
+{% macro default__matches_pattern(text, pattern) -%}
+    {{ text }} rlike '{{ pattern }}'
+{%- endmacro %}
+
+{% macro duckdb__matches_pattern(text, pattern) -%}
+    regexp_full_match({{ text }}, '{{ pattern }}')
 {%- endmacro %}
 
 {% macro default__parse_timestamp(text) -%}
@@ -15,12 +34,11 @@
 {%- endmacro %}
 
 {% macro duckdb__parse_timestamp(text) -%}
-    {#- 'infinity' and '-infinity' parse in DuckDB but are no event's time -#}
-    cast(timezone('UTC', nullif(nullif(try_cast({{ text }} as timestamptz), 'infinity'), '-infinity')) as timestamp)
+    cast(timezone('UTC', try_cast({{ text }} as timestamptz)) as timestamp)
 {%- endmacro %}
 
 {% macro spark__parse_timestamp(text) -%}
-    to_utc_timestamp(try_cast({{ text }} as timestamp), 'UTC')
+    try_cast({{ text }} as timestamp)
 {%- endmacro %}
 
 
