@@ -108,3 +108,18 @@ where already_staged.{{ key }} is null
         select 1
     {%- endif -%}
 {%- endmacro %}
+
+{#- The materialization of the facts updated in place (delete+insert of the touched emails).
+    Spark without Delta or Iceberg cannot delete rows: there these facts are rebuilt each run
+    from the staged facts, which stay incremental (append) on every engine. -#}
+{% macro updated_in_place() -%}
+    {{ return(adapter.dispatch('updated_in_place', 'campaign_dw')()) }}
+{%- endmacro %}
+
+{% macro default__updated_in_place() -%}
+    {{ return('incremental') }}
+{%- endmacro %}
+
+{% macro spark__updated_in_place() -%}
+    {{ return('table') }}
+{%- endmacro %}

@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='event_id',
+    materialized=updated_in_place(), incremental_strategy='delete+insert', unique_key='event_id',
     pre_hook="{{ empty_if_rebuilding(['campaigns', 'campaign_messages', 'message_links']) }}",
 ) }}
 -- Each de-duplicated event of a known email, with its campaign, message, prospect and, for

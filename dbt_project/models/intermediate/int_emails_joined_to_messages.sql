@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental', incremental_strategy='delete+insert', unique_key='email_id',
+    materialized=updated_in_place(), incremental_strategy='delete+insert', unique_key='email_id',
     pre_hook="{{ empty_if_rebuilding(['campaigns', 'campaign_messages']) }}",
 ) }}
 -- One row per email sent (de-duplicated), kept only once its message and campaign are known:
