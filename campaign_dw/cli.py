@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--full-refresh", action="store_true", help="rebuild every incremental model from raw")
     build.add_argument("--landing", type=Path, help="also load new files from this folder first")
     build.add_argument("--verbose", action="store_true", help="show Dagster's and dbt's step logs")
+    build.add_argument("--target", choices=config.TARGETS, help="the engine dbt builds on (default: $CAMPAIGN_DW_TARGET or duckdb)")
 
     generate = commands.add_parser("generate", help="write deterministic synthetic raw data (Parquet)")
     generate.add_argument("--out", type=Path, required=True)
@@ -42,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ui = commands.add_parser("ui", help="start the Dagster UI (dagster dev) on localhost")
     ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument("--target", choices=config.TARGETS, help="the engine the UI's runs build on (default: $CAMPAIGN_DW_TARGET or duckdb)")
 
     commands.add_parser("info", help="print warehouse, serving database, Parquet folder and last run as JSON")
     commands.add_parser("parse", help="prepare the dbt manifest (done by `make`; needed after a dbt change)")
@@ -74,6 +76,21 @@ def _run(args: argparse.Namespace) -> int:
     # Children (dbt, Dagster, the UI) read the same warehouse and resource settings.
     os.environ["CAMPAIGN_DW_WAREHOUSE"] = str(paths.warehouse)
     os.environ.setdefault("CAMPAIGN_DW_DUCKDB_THREADS", str(os.cpu_count() or 1))
+    if getattr(args, "target", None):
+        os.environ["CAMPAIGN_DW_TARGET"] = args.target
+    try:
+        engine = config.target()
+    except ValueError as error:
+        print(f"campaign-dw {args.command}: {error}", file=sys.stderr)
+        return 2
+    if engine == "spark":
+        from campaign_dw import spark
+
+        try:
+            spark.prepare(paths)  # where Spark keeps its tables, for dbt and the checks alike
+        except RuntimeError as error:
+            print(f"campaign-dw {args.command}: {error}", file=sys.stderr)
+            return 2
 
     if args.command == "load":
         return _load(args.directory, paths)

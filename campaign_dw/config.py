@@ -6,6 +6,8 @@ Settings come from the environment so that the CLI, Dagster runs and dbt agree:
 - ``CAMPAIGN_DW_LANDING``    the folder the sensor and the ingest asset read (default ``<project>/seeds``)
 - ``CAMPAIGN_DW_DUCKDB_THREADS`` / ``CAMPAIGN_DW_DUCKDB_MEMORY_LIMIT``  DuckDB resources
 - ``CAMPAIGN_DW_DBT_THREADS``  dbt model parallelism
+- ``CAMPAIGN_DW_TARGET``     the engine dbt builds on: ``duckdb`` (default) or ``spark``
+  (see campaign_dw.spark for the Spark settings)
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ class Paths:
     def lock_file(self) -> Path:
         return self.root / f"{self.warehouse.stem}.writer.lock"
 
+    @property
+    def spark_dir(self) -> Path:
+        """The local Spark warehouse of the `spark` target: raw Parquet, tables, metastore."""
+        return self.root / f"{self.warehouse.stem}_spark"
+
 
 def warehouse_path(override: str | os.PathLike | None = None) -> Path:
     value = override or os.environ.get("CAMPAIGN_DW_WAREHOUSE")
@@ -55,6 +62,17 @@ def warehouse_path(override: str | os.PathLike | None = None) -> Path:
 
 def paths(override: str | os.PathLike | None = None) -> Paths:
     return Paths(warehouse_path(override))
+
+
+TARGETS = ("duckdb", "spark")
+
+
+def target() -> str:
+    """The dbt target (engine) the pipeline builds on."""
+    value = os.environ.get("CAMPAIGN_DW_TARGET", "duckdb")
+    if value not in TARGETS:
+        raise ValueError(f"CAMPAIGN_DW_TARGET={value!r}: expected one of {', '.join(TARGETS)}")
+    return value
 
 
 def landing_dir() -> Path:

@@ -17,7 +17,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from campaign_dw.config import Paths
+from campaign_dw.config import Paths, target
 from campaign_dw.warehouse import connect
 
 SUMMARY_ROWS = 20
@@ -45,13 +45,17 @@ def publish(paths: Paths, run_id: str = "") -> dict:
     rows: dict[str, int] = {}
     try:
         with connect(tmp) as con:
-            con.execute("attach ? as warehouse (read_only)", [str(paths.warehouse)])
             con.execute("create schema marts")
+            if target() == "spark":
+                _copy_marts_from_spark(con)
+            else:
+                con.execute("attach ? as warehouse (read_only)", [str(paths.warehouse)])
+                for table in MART_TABLES:
+                    con.execute(f"create table marts.{table} as select * from warehouse.marts.{table}")
+                con.execute("detach warehouse")
             for table in MART_TABLES:
-                con.execute(f"create table marts.{table} as select * from warehouse.marts.{table}")
                 rows[table] = con.execute(f"select count(*) from marts.{table}").fetchone()[0]
                 con.execute(f"copy marts.{table} to ? (format parquet)", [str(version_dir / f"{table}.parquet")])
-            con.execute("detach warehouse")
             con.execute("checkpoint")
         os.replace(tmp, paths.serving_database)
     except BaseException:
@@ -63,6 +67,16 @@ def publish(paths: Paths, run_id: str = "") -> dict:
     published = {"published_at": datetime.now(UTC).isoformat(timespec="seconds"), "run_id": run_id, "rows": rows}
     _update_state(paths, last_publish=published)
     return published
+
+
+def _copy_marts_from_spark(con) -> None:
+    """With the `spark` target the marts are Spark tables: BI tools get the same serving copy.
+    (Marts are aggregates, small enough to pass through this process as Arrow.)"""
+    from campaign_dw import spark
+
+    for table in MART_TABLES:
+        incoming = spark.frame(f"select * from marts.{table}").toArrow()  # noqa: F841 (read by DuckDB)
+        con.execute(f"create table marts.{table} as select * from incoming")
 
 
 def _swap_symlink(link: Path, target: Path) -> None:
@@ -104,6 +118,7 @@ def record_run(paths: Paths, status: str, run_id: str = "", problems: list[str] 
             "status": status,
             ("started_at" if status == "running" else "finished_at"): datetime.now(UTC).isoformat(timespec="seconds"),
             "run_id": run_id,
+            "target": target(),
             "pid": os.getpid(),
             "problems": problems or [],
         },

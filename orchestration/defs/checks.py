@@ -5,6 +5,9 @@ definitions of SPEC §3/§4 independently of the SQL that computed them:
 rates are recomputed in Python from their counts, counts are recounted from the staged
 events by a second, differently written query, and totals are reconciled across marts.
 
+The checks run where the marts are: on the DuckDB warehouse, or with the `spark` target as
+Spark SQL (campaign_dw.spark), the same queries.
+
 A failing blocking check stops the run before serving is published (BI keeps the last good
 numbers) and makes `campaign-dw build` exit non-zero. Each result carries how many rows
 failed and a few examples.
@@ -16,7 +19,7 @@ from collections.abc import Iterable
 
 import dagster as dg
 
-from campaign_dw.config import paths
+from campaign_dw.config import paths, target
 from campaign_dw.raw_contract import RAW_TABLES
 from campaign_dw.warehouse import connect, reader_lock
 
@@ -39,8 +42,17 @@ RATES = {
 EXAMPLES = 5
 
 
-def query(sql: str, parameters: list | None = None) -> list[dict]:
-    """Rows of a read-only query on the warehouse, as dicts."""
+def query(sql: str) -> list[dict]:
+    """Rows of a read-only query on the engine the marts were built on, as dicts."""
+    if target() == "spark":
+        from campaign_dw import spark
+
+        return spark.query(sql)
+    return duckdb_query(sql)
+
+
+def duckdb_query(sql: str, parameters: list | None = None) -> list[dict]:
+    """Rows of a read-only query on the DuckDB warehouse (which holds `raw` on every target)."""
     with reader_lock(paths()), connect(paths().warehouse, read_only=True) as con:
         cursor = con.execute(sql, parameters or [])
         names = [d[0] for d in cursor.description]
@@ -253,15 +265,15 @@ def every_raw_row_accounted_for() -> dg.AssetCheckResult:
 
 
 def _link_check(table: str, by_link_id: bool) -> dg.AssetChecksDefinition:
+    # A footer url of a campaign: every link with that url in the campaign is a footer link.
     footer = (
         "join staging.stg_recruiting__message_links l on l.link_id = t.link_id and l.placement = 'footer'"
         if by_link_id else
-        "where exists (select 1 from staging.stg_recruiting__message_links l "
+        "join (select m.campaign_id, l.url from staging.stg_recruiting__message_links l "
         "join staging.stg_recruiting__campaign_messages m on m.message_id = l.message_id "
-        "where l.placement = 'footer' and l.url = t.link_url and m.campaign_id = t.campaign_id "
-        "and not exists (select 1 from staging.stg_recruiting__message_links b "
-        "join staging.stg_recruiting__campaign_messages bm on bm.message_id = b.message_id "
-        "where b.placement <> 'footer' and b.url = t.link_url and bm.campaign_id = t.campaign_id))"
+        "group by m.campaign_id, l.url "
+        "having min(case when l.placement = 'footer' then 1 else 0 end) = 1) footer_only "
+        "on footer_only.campaign_id = t.campaign_id and footer_only.url = t.link_url"
     )
 
     @dg.asset_check(

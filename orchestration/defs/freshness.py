@@ -1,6 +1,6 @@
 """Source freshness as warnings in the UI: each raw table's newest `loaded_at_field` against
 the `warn_after` of the dbt sources YAML (the one place the thresholds are set). Computed in
-DuckDB directly instead of a second dbt invocation, so it costs milliseconds."""
+DuckDB directly (where raw lands on every target) instead of a second dbt invocation, so it costs milliseconds."""
 
 import json
 from datetime import UTC, datetime, timedelta
@@ -9,7 +9,7 @@ from functools import cache
 import dagster as dg
 
 from campaign_dw.raw_contract import RAW_TABLES
-from orchestration.defs.checks import query
+from orchestration.defs.checks import duckdb_query
 from orchestration.defs.dbt import dbt_project
 
 PERIODS = {"minute": "minutes", "hour": "hours", "day": "days"}
@@ -41,7 +41,7 @@ def raw_freshness():
     for name in RAW_TABLES:
         field, warn_after = source_freshness()[name]
         # `field` is an expression from our own YAML (not data); the table name is ours too.
-        newest = query(f"select max({field}) as newest from raw.{name}")[0]["newest"]
+        newest = duckdb_query(f"select max({field}) as newest from raw.{name}")[0]["newest"]
         if newest is not None and newest.tzinfo is not None:
             newest = newest.astimezone(UTC).replace(tzinfo=None)
         age = None if newest is None else now - newest

@@ -5,10 +5,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from campaign_dw.config import landing_dir, paths
+from campaign_dw.config import landing_dir, paths, target
 from campaign_dw.loader import load_directory
 from campaign_dw.raw_contract import RAW_TABLES
-
 
 # The files in the landing folder: not built here, the start of the lineage.
 LANDING_FILES = dg.AssetSpec(
@@ -42,6 +41,12 @@ class LandingConfig(dg.Config):
 def raw_tables(context: dg.AssetExecutionContext, config: LandingConfig):
     directory = config.directory()
     report = load_directory(directory, paths())
+    # The spark target reads raw from Parquet: each new load is written out once.
+    exported = {}
+    if target() == "spark":
+        from campaign_dw.spark import export_raw
+
+        exported = export_raw(paths())
     for outcome in report.outcomes:
         log = context.log.warning if outcome.status == "refused" else context.log.info
         log(outcome.line())
@@ -54,6 +59,7 @@ def raw_tables(context: dg.AssetExecutionContext, config: LandingConfig):
                 "files_loaded": sum(o.status == "loaded" for o in mine),
                 "files_skipped": sum(o.status == "skipped" for o in mine),
                 "rows_loaded": sum(o.rows for o in mine if o.status == "loaded"),
+                **({"rows_exported_to_spark": exported.get(name, 0)} if target() == "spark" else {}),
             },
         )
     for outcome in report.outcomes:

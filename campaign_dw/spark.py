@@ -1,0 +1,147 @@
+"""The `spark` target: the same dbt project on Apache Spark.
+
+How the pieces meet:
+
+- Raw data. `campaign-dw load` lands files in DuckDB as always (exactly-once ledger, lineage,
+  refused files reported). ``export_raw`` then writes each load of each raw table once as a
+  Parquet file under ``$CAMPAIGN_DW_SPARK_RAW/<table>/`` (all columns text plus the lineage
+  columns, ``_row_id`` included), and the dbt project registers those folders as Parquet
+  tables ``raw.<table>`` on Spark at the start of every run (macro register_raw_tables).
+- Spark itself. With ``method: session`` (the default) dbt starts a local Spark inside its
+  process. ``prepare`` writes a ``spark-defaults.conf`` for it (unless ``SPARK_CONF_DIR`` is
+  already set): the table files and the Hive metastore live in ``<warehouse>_spark/``, the
+  session time zone is UTC. For a cluster, ``CAMPAIGN_DW_SPARK_METHOD=thrift|http`` and the
+  ``CAMPAIGN_DW_SPARK_*`` connection variables in dbt_project/profiles.yml.
+- The Python checks and serving read the Spark tables through Spark SQL (``query``): a Spark
+  session in the Dagster run's process, configured the same way (or Spark Connect when
+  ``SPARK_REMOTE`` is set).
+
+Settings: ``CAMPAIGN_DW_SPARK_RAW`` (raw Parquet folder), ``CAMPAIGN_DW_SPARK_DRIVER_MEMORY``
+(default 4g), ``CAMPAIGN_DW_SPARK_SHUFFLE_PARTITIONS`` (default 4: small data, 2 cores).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from campaign_dw.config import Paths
+from campaign_dw.raw_contract import RAW_TABLES
+from campaign_dw.warehouse import connect, reader_lock
+
+# An empty file with the table's columns, so that Spark knows the schema of a table that has
+# no rows yet. (Not named _* or .*: Spark skips such files, and with them the schema.)
+SCHEMA_FILE = "0-schema.parquet"
+
+
+def raw_dir(paths: Paths) -> Path:
+    value = os.environ.get("CAMPAIGN_DW_SPARK_RAW")
+    return Path(value).expanduser().resolve() if value else paths.spark_dir / "raw"
+
+
+def prepare(paths: Paths) -> None:
+    """Set the environment dbt (a child process) and the checks' Spark session start from.
+    Raises RuntimeError, saying what to install, when pyspark or Java is missing."""
+    if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("dbt.adapters.spark") is None:
+        raise RuntimeError("the spark target needs pyspark and dbt-spark: pip install -e '.[spark]' (make does)")
+    java_home = os.environ.get("JAVA_HOME")
+    if not (java_home and Path(java_home, "bin", "java").exists()) and shutil.which("java") is None:
+        raise RuntimeError("the spark target needs Java 17 (or 21): put `java` on PATH or set JAVA_HOME")
+    os.environ["CAMPAIGN_DW_SPARK_RAW"] = str(raw_dir(paths))
+    if "SPARK_CONF_DIR" in os.environ:
+        return  # the engineer's own Spark configuration
+    home = paths.spark_dir
+    conf_dir = home / "conf"
+    conf_dir.mkdir(parents=True, exist_ok=True)
+    settings = {
+        "spark.sql.warehouse.dir": str(home / "tables"),
+        "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={home / 'metastore_db'};create=true",
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={home}",
+        "spark.driver.memory": os.environ.get("CAMPAIGN_DW_SPARK_DRIVER_MEMORY", "4g"),
+        "spark.sql.shuffle.partitions": os.environ.get("CAMPAIGN_DW_SPARK_SHUFFLE_PARTITIONS", "4"),
+        "spark.sql.session.timeZone": "UTC",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+    }
+    (conf_dir / "spark-defaults.conf").write_text("".join(f"{k} {v}\n" for k, v in settings.items()))
+    (conf_dir / "log4j2.properties").write_text(
+        "rootLogger.level = error\nrootLogger.appenderRef.stderr.ref = console\n"
+        "appender.console.type = Console\nappender.console.name = console\nappender.console.target = SYSTEM_ERR\n"
+        "appender.console.layout.type = PatternLayout\nappender.console.layout.pattern = %d %p %c: %m%n\n"
+        # `create schema if not exists` makes the metastore log an error when it exists
+        "logger.hms.name = org.apache.hadoop.hive.metastore.RetryingHMSHandler\nlogger.hms.level = off\n"
+    )
+    os.environ["SPARK_CONF_DIR"] = str(conf_dir)
+
+
+def export_raw(paths: Paths) -> dict[str, int]:
+    """Write every load of every raw table not yet exported as one Parquet file; return the
+    number of rows written per table. Idempotent: a file per (table, load) is written once,
+    under a temporary name first, so a killed export leaves no partial file behind."""
+    target = raw_dir(paths)
+    written: dict[str, int] = {}
+    with reader_lock(paths), connect(paths.warehouse, read_only=True) as con:
+        loads = con.execute(
+            "select table_name, load_id, sum(row_count) from raw._load_log where status = 'loaded' "
+            "group by table_name, load_id order by min(loaded_at)"
+        ).fetchall()
+        for name in RAW_TABLES:
+            folder = target / name
+            folder.mkdir(parents=True, exist_ok=True)
+            if not (folder / SCHEMA_FILE).exists():
+                _copy(con, f"select * from raw.{name} limit 0", folder / SCHEMA_FILE)
+        for name, load_id, rows in loads:
+            file = target / name / f"load-{load_id}.parquet"
+            if file.exists():
+                continue
+            _copy(con, f"select * from raw.{name} where _load_id = '{load_id}' order by _row_id", file)
+            written[name] = written.get(name, 0) + int(rows)
+    return written
+
+
+def _copy(con, select: str, file: Path) -> None:
+    partial = file.with_name(f".{file.name}.partial")
+    con.execute(f"copy ({select}) to '{partial}' (format parquet)")
+    partial.replace(file)
+
+
+_session = None
+
+
+def session():
+    """A Spark session for the checks and serving, configured like dbt's (see module doc)."""
+    global _session
+    if _session is None:
+        from pyspark.sql import SparkSession
+
+        # A failing query raises (and the check reports it); pyspark would also print the
+        # whole Java stack as JSON on stderr.
+        logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
+
+        builder = SparkSession.builder
+        if not os.environ.get("SPARK_REMOTE"):
+            builder = builder.appName("campaign-dw checks").enableHiveSupport()
+        # As in dbt-spark's sessions: casts that fail give NULL rather than an error.
+        _session = builder.config("spark.sql.ansi.enabled", "false").getOrCreate()
+    return _session
+
+
+def frame(sql: str):
+    """A query on Spark as a DataFrame whose timestamps are the naive UTC values they hold
+    (collected as they are, pyspark would shift them into this machine's zone)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import TimestampType
+
+    result = session().sql(sql)
+    return result.select(*[
+        F.col(f.name).cast("timestamp_ntz").alias(f.name) if isinstance(f.dataType, TimestampType) else F.col(f.name)
+        for f in result.schema.fields
+    ])
+
+
+def query(sql: str) -> list[dict]:
+    """Rows of a query on Spark, as dicts of Python values."""
+    return [row.asDict() for row in frame(sql).collect()]
