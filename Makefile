@@ -13,7 +13,7 @@ setup: $(BIN)/campaign-dw $(MANIFEST)
 $(BIN)/campaign-dw: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev,spark]'
 	touch $@
 
 # The dbt manifest Dagster reads is prepared here, never at import time in production;
