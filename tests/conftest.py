@@ -24,6 +24,23 @@ def query(database: Path, sql: str, parameters: list | None = None) -> list[tupl
         return con.execute(sql, parameters or []).fetchall()
 
 
+def generated_batches(root: Path, count: int, events: int, seed: int) -> list[Path]:
+    """`count` batches of generated data, each in its own landing folder, as a feed delivers
+    them (batch 0 first, each later one with new emails, late and repeated events)."""
+    from campaign_dw.generate import generate
+
+    folders = []
+    for batch in range(count):
+        generate(root / "all", events=events, seed=seed, increment=batch)
+        folder = root / f"batch{batch}"
+        for table_dir in (root / "all").iterdir():
+            for part in table_dir.glob(f"batch-{batch:04d}*"):
+                (folder / table_dir.name).mkdir(parents=True, exist_ok=True)
+                shutil.copy(part, folder / table_dir.name / part.name)
+        folders.append(folder)
+    return folders
+
+
 @pytest.fixture(scope="session")
 def sample_warehouse(tmp_path_factory) -> config.Paths:
     """The sample in seeds/ loaded and built by `campaign-dw build`'s job (read-only for tests)."""

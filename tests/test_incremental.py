@@ -2,15 +2,12 @@
 batches: late events, duplicates across loads, orphans whose send arrives later, sends
 whose message arrives later, and dimension updates included."""
 
-import shutil
-
 import pytest
+from conftest import generated_batches, query
 
 from campaign_dw import config
-from campaign_dw.generate import generate
 from campaign_dw.loader import load_directory
 from campaign_dw.serving import MART_TABLES
-from conftest import query
 from orchestration.build import run_build
 
 
@@ -50,17 +47,7 @@ def late_message_files(batch0, batch1, batch2):
 
 @pytest.fixture(scope="module")
 def batches(tmp_path_factory):
-    root = tmp_path_factory.mktemp("batches")
-    dirs = []
-    for batch in range(3):
-        generate(root / "all", events=40_000, seed=11, increment=batch)
-        # Each batch in its own landing folder, as a real feed would deliver it.
-        folder = root / f"batch{batch}"
-        for table_dir in (root / "all").iterdir():
-            for part in table_dir.glob(f"batch-{batch:04d}*"):
-                (folder / table_dir.name).mkdir(parents=True, exist_ok=True)
-                shutil.copy(part, folder / table_dir.name / part.name)
-        dirs.append(folder)
+    dirs = generated_batches(tmp_path_factory.mktemp("batches"), count=3, events=40_000, seed=11)
     late_message_files(*dirs)
     return dirs
 

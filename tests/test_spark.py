@@ -9,16 +9,14 @@ child process, so the test process never holds the Spark metastore.
 
 import math
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import query
+from conftest import generated_batches, query
 
 from campaign_dw import config
-from campaign_dw.generate import generate
 from campaign_dw.loader import load_directory
 from campaign_dw.serving import MART_TABLES
 from orchestration.build import run_build
@@ -78,17 +76,7 @@ def test_sample_on_spark_equals_duckdb(sample_warehouse, tmp_path):
 def two_batches(tmp_path_factory) -> list[Path]:
     """Generated data in two landing folders: the second brings new emails, late events and
     copies of events already delivered."""
-    root = tmp_path_factory.mktemp("spark_batches")
-    folders = []
-    for batch in range(2):
-        generate(root / "all", events=6_000, seed=5, increment=batch)
-        folder = root / f"batch{batch}"
-        for table_dir in (root / "all").iterdir():
-            for part in table_dir.glob(f"batch-{batch:04d}*"):
-                (folder / table_dir.name).mkdir(parents=True, exist_ok=True)
-                shutil.copy(part, folder / table_dir.name / part.name)
-        folders.append(folder)
-    return folders
+    return generated_batches(tmp_path_factory.mktemp("spark_batches"), count=2, events=6_000, seed=5)
 
 
 def test_incremental_spark_build_equals_full_duckdb_build(two_batches, tmp_path):
