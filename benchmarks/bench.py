@@ -35,6 +35,12 @@ MARTS = ("campaign_overview", "campaign_messages", "campaign_metrics", "campaign
          "campaign_message_open_heatmap")
 
 
+def progress(message: str) -> None:
+    """Each phase as it ends: a long (100M) run shows where it is, and what it did if a later
+    phase fails."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
 def run(args: list[str], env: dict) -> tuple[float, float]:
     """Run a command; (seconds, peak RSS in MiB of it and its children)."""
     started = time.monotonic()
@@ -43,6 +49,8 @@ def run(args: list[str], env: dict) -> tuple[float, float]:
     seconds = time.monotonic() - started
     if status != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{process.stderr.read()[-3000:]}")
+    progress(f"{' '.join(Path(a).name if '/' in a else a for a in args[1:])}: {seconds:.1f} s, "
+             f"peak RSS {usage.ru_maxrss / 1024:,.0f} MiB")
     return seconds, usage.ru_maxrss / 1024
 
 
@@ -92,6 +100,7 @@ def bench(events: int, work: Path, memory_limit: str | None) -> dict:
     floor_db = work / f"floor-{events}.duckdb"
     floor_db.unlink(missing_ok=True)
     floor_s = floor(raw, floor_db)
+    progress(f"floor: {floor_s:.1f} s")
     differences = compare(warehouse.with_name("warehouse_serving.duckdb"), floor_db)
 
     # +1%: batch 1 of the same data set, in its own landing folder.
