@@ -92,19 +92,19 @@ def export_raw(paths: Paths) -> dict[str, int]:
             folder = target / name
             folder.mkdir(parents=True, exist_ok=True)
             if not (folder / SCHEMA_FILE).exists():
-                _copy(con, f"select * from raw.{name} limit 0", folder / SCHEMA_FILE)
+                _copy(con, f"select * from raw.{name} limit 0", [], folder / SCHEMA_FILE)
         for name, load_id, rows in loads:
             file = target / name / f"load-{load_id}.parquet"
             if file.exists():
                 continue
-            _copy(con, f"select * from raw.{name} where _load_id = '{load_id}' order by _row_id", file)
+            _copy(con, f"select * from raw.{name} where _load_id = ? order by _row_id", [load_id], file)
             written[name] = written.get(name, 0) + int(rows)
     return written
 
 
-def _copy(con, select: str, file: Path) -> None:
+def _copy(con, select: str, parameters: list, file: Path) -> None:
     partial = file.with_name(f".{file.name}.partial")
-    con.execute(f"copy ({select}) to '{partial}' (format parquet)")
+    con.execute(f"copy ({select}) to ? (format parquet)", [*parameters, str(partial)])
     partial.replace(file)
 
 

@@ -113,3 +113,22 @@ def test_unknown_target_or_missing_java_is_a_clear_error(tmp_path):
     assert no_java.returncode == 2
     assert "the spark target needs Java 17" in no_java.stderr
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_each_load_is_exported_to_spark_once_with_every_raw_row(sample_copy, tmp_path, monkeypatch):
+    from campaign_dw.raw_contract import RAW_TABLES
+    from campaign_dw.spark import SCHEMA_FILE, export_raw
+
+    monkeypatch.setenv("CAMPAIGN_DW_SPARK_RAW", str(tmp_path / "raw"))
+    first = export_raw(sample_copy)
+    assert first == {t: n for (t, n) in query(sample_copy.warehouse, "select table_name, count(*) from ("
+                     + " union all ".join(f"select '{t}' as table_name from raw.{t}" for t in RAW_TABLES)
+                     + ") group by all")}
+    assert export_raw(sample_copy) == {}  # nothing new: nothing written again
+    for table in RAW_TABLES:
+        exported = query(sample_copy.warehouse, f"select * from read_parquet('{tmp_path}/raw/{table}/*.parquet') "
+                                                f"except all select * from raw.{table}")
+        assert exported == [], table
+        columns = query(sample_copy.warehouse, f"select * from '{tmp_path}/raw/{table}/{SCHEMA_FILE}'")
+        assert columns == []
+        assert not list((tmp_path / "raw" / table).glob(".*partial"))
