@@ -28,9 +28,10 @@ import os
 import shutil
 from pathlib import Path
 
+from campaign_dw import config
 from campaign_dw.config import Paths
 from campaign_dw.raw_contract import RAW_TABLES
-from campaign_dw.warehouse import connect, reader_lock
+from campaign_dw.warehouse import connect, hold_writer_lock_until_exit, reader_lock
 
 # An empty file with the table's columns, so that Spark knows the schema of a table that has
 # no rows yet. (Not named _* or .*: Spark skips such files, and with them the schema.)
@@ -123,6 +124,11 @@ def session():
 
         builder = SparkSession.builder
         if not os.environ.get("SPARK_REMOTE"):
+            # A local Spark's embedded metastore (Derby) admits one process, and this one keeps
+            # it until it ends: so it keeps the writer lock too, and the next run's dbt (another
+            # process) waits for this run to end instead of failing on the metastore.
+            if os.environ.get("CAMPAIGN_DW_SPARK_METHOD", "session") == "session":
+                hold_writer_lock_until_exit(config.paths())
             builder = builder.appName("campaign-dw checks").enableHiveSupport()
         # As in dbt-spark's sessions: casts that fail give NULL rather than an error.
         _session = builder.config("spark.sql.ansi.enabled", "false").getOrCreate()

@@ -20,8 +20,17 @@ import duckdb
 from campaign_dw.config import Paths, duckdb_settings
 
 
+# Lock files this process holds exclusively: a nested request of the same process is granted
+# (flock would make it wait for itself).
+_held_exclusively: set[Path] = set()
+_kept_open: list = []
+
+
 @contextmanager
 def _file_lock(paths: Paths, mode: int, what: str) -> Iterator[None]:
+    if paths.lock_file in _held_exclusively:
+        yield
+        return
     paths.root.mkdir(parents=True, exist_ok=True)
     with open(paths.lock_file, "a+") as handle:
         try:
@@ -31,15 +40,29 @@ def _file_lock(paths: Paths, mode: int, what: str) -> Iterator[None]:
             started = time.monotonic()
             fcntl.flock(handle, mode)
             print(f"... waited {time.monotonic() - started:.1f}s", file=sys.stderr)
+        if mode == fcntl.LOCK_EX:
+            _held_exclusively.add(paths.lock_file)
         try:
             yield
         finally:
+            _held_exclusively.discard(paths.lock_file)
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def writer_lock(paths: Paths):
     """Exclusive: held while a process writes the warehouse (load, dbt build)."""
     return _file_lock(paths, fcntl.LOCK_EX, "a writer")
+
+
+def hold_writer_lock_until_exit(paths: Paths) -> None:
+    """Take the writer lock and keep it until this process ends (the kernel releases it then,
+    however the process ends). For a resource that cannot be handed back before exit: the
+    local Spark metastore, which admits one process at a time."""
+    if paths.lock_file in _held_exclusively:
+        return
+    context = writer_lock(paths)
+    context.__enter__()
+    _kept_open.append(context)
 
 
 def reader_lock(paths: Paths):

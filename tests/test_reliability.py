@@ -149,3 +149,29 @@ def test_unusable_warehouse_path_is_a_clear_message(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 2
     assert "campaign-dw load:" in done.stderr and "a-file" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_lock_held_until_exit_makes_other_writers_wait_and_is_reentrant(tmp_path):
+    """What the local Spark session relies on (its metastore admits one process): the writer
+    lock kept until the process ends, other processes wait for it, the process itself does not."""
+    import fcntl
+
+    paths = config.paths(tmp_path / "w.duckdb")
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time\n"
+         "from campaign_dw import config\n"
+         "from campaign_dw.warehouse import hold_writer_lock_until_exit, reader_lock, writer_lock\n"
+         f"paths = config.paths({str(paths.warehouse)!r})\n"
+         "hold_writer_lock_until_exit(paths)\n"
+         "with writer_lock(paths), reader_lock(paths):\n"  # nested in the same process: granted
+         "    print('held', flush=True)\n"
+         "time.sleep(2)\n"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline().strip() == "held"
+    with open(paths.lock_file, "a+") as handle:
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        assert holder.wait(timeout=30) == 0
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released when the process ended
