@@ -9,6 +9,7 @@ the same marts from the same files in one DuckDB process; its marts must equal o
     python benchmarks/bench.py                 # 1M and 10M events
     python benchmarks/bench.py --sizes 1M      # one size
     python benchmarks/bench.py --with-100m     # adds 100M (long; bounded by a memory_limit)
+    python benchmarks/bench.py --sizes 1M --target spark   # the same on a local Spark
 """
 
 from __future__ import annotations
@@ -80,13 +81,14 @@ def compare(ours: Path, theirs: Path) -> list[str]:
     return differ
 
 
-def bench(events: int, work: Path, memory_limit: str | None) -> dict:
+def bench(events: int, work: Path, memory_limit: str | None, target: str = "duckdb") -> dict:
     raw = work / f"raw-{events}"
     increment = work / f"raw-{events}-increment"
-    warehouse = work / f"wh-{events}" / "warehouse.duckdb"
+    warehouse = work / f"wh-{target}-{events}" / "warehouse.duckdb"
     for path in (raw, increment, warehouse.parent):
         shutil.rmtree(path, ignore_errors=True)
-    env = {**os.environ, "CAMPAIGN_DW_WAREHOUSE": str(warehouse), "DAGSTER_HOME": str(work / "dagster_home")}
+    env = {**os.environ, "CAMPAIGN_DW_WAREHOUSE": str(warehouse), "DAGSTER_HOME": str(work / "dagster_home"),
+           "CAMPAIGN_DW_TARGET": target}
     if memory_limit:
         env["CAMPAIGN_DW_DUCKDB_MEMORY_LIMIT"] = memory_limit
     (work / "dagster_home").mkdir(parents=True, exist_ok=True)
@@ -114,6 +116,7 @@ def bench(events: int, work: Path, memory_limit: str | None) -> dict:
     inc_build_s, inc_rss = run([CLI, "build", "--landing", str(increment)], env)
 
     return {
+        "target": target,
         "events": raw_events,
         "generate_s": generate_s,
         "load_s": load_s,
@@ -139,16 +142,17 @@ def main() -> None:
     parser.add_argument("--with-100m", action="store_true")
     parser.add_argument("--memory-limit", default="8GB", help="DuckDB memory_limit for the runs (default 8GB)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "benchmarks" / "out")
+    parser.add_argument("--target", choices=("duckdb", "spark"), default="duckdb", help="the engine dbt builds on")
     args = parser.parse_args()
     sizes = [size(s) for s in args.sizes.split(",")] + ([100_000_000] if args.with_100m else [])
     args.workdir.mkdir(parents=True, exist_ok=True)
     results = []
     for events in sizes:
         print(f"benchmarking {events:,} events ...", flush=True)
-        results.append(bench(events, args.workdir, args.memory_limit))
+        results.append(bench(events, args.workdir, args.memory_limit, args.target))
         (args.workdir / "results.json").write_text(json.dumps(results, indent=2))
     print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"DuckDB {duckdb.__version__}, memory_limit {args.memory_limit}")
+          f"DuckDB {duckdb.__version__}, memory_limit {args.memory_limit}, target {args.target}")
     header = ("events", "load+build s", "events/s", "peak RSS MiB", "floor s", "x floor", "equal",
               "no-op build s", "+1% events", "+1% load+build s", "% of full")
     print(" | ".join(header))
