@@ -114,6 +114,12 @@ def faulty_dbt(sql):
             {"marts/campaign_metrics:campaign_equals_sum_of_messages",
              "marts/campaign_metrics:counts_match_a_recount_from_staged_events"},
         ),
+        (
+            # A raw row counted in no bucket.
+            "update audit.raw_row_reconciliation set duplicate_rows = duplicate_rows - 1 "
+            "where table_name = 'email_events'",
+            {"audit/raw_row_reconciliation:every_raw_row_accounted_for"},
+        ),
     ],
 )
 def test_a_wrong_number_fails_its_check_and_blocks_publishing(sample_copy, corruption, failing_checks):
@@ -127,3 +133,16 @@ def test_a_wrong_number_fails_its_check_and_blocks_publishing(sample_copy, corru
     # Serving was not published by this run: BI keeps the last good numbers.
     assert sample_copy.serving_database.stat().st_mtime_ns == published
     assert info(sample_copy)["last_run_status"] == "failure"
+
+
+def test_rows_loaded_while_the_checks_run_belong_to_the_next_build(sample_copy):
+    """A load may take the writer lock between dbt and the checks: its rows are not this
+    build's, and the reconciliation check must not count them (it did: a spurious failure)."""
+    landed = (
+        "insert into raw.email_events (event_id, email_id, event_type, occurred_at, received_at, _row_id) "
+        "select 'ARRIVED-LATER', 'E11-012', 'opened', '2026-03-20T10:00:00Z', '2026-03-20T10:00:00Z', "
+        "max(_row_id) + 1 from raw.email_events"
+    )
+    with faulty_dbt(landed) as resources:
+        outcome = run_build(sample_copy, resources=resources)
+    assert outcome.success, outcome.problems

@@ -13,7 +13,8 @@ with
 
 raw_counts as (
     {% for table in tables %}
-    select '{{ table }}' as table_name, count(*) as raw_rows from {{ source('recruiting', table) }}
+    select '{{ table }}' as table_name, count(*) as raw_rows, max(_row_id) as last_raw_row_id
+    from {{ source('recruiting', table) }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
@@ -74,6 +75,7 @@ per_table as (
     select
         raw_counts.table_name,
         raw_counts.raw_rows,
+        raw_counts.last_raw_row_id,
         coalesce(sum(case when classified.row_status = 'current' then classified.row_count end), 0)
             - coalesce(max(waiting.row_count), 0) as accepted_rows,
         coalesce(sum(case when classified.row_status = 'superseded' then classified.row_count end), 0) as superseded_rows,
@@ -86,12 +88,13 @@ per_table as (
         on raw_counts.table_name = classified.table_name
     left join waiting
         on raw_counts.table_name = waiting.table_name
-    group by raw_counts.table_name, raw_counts.raw_rows
+    group by raw_counts.table_name, raw_counts.raw_rows, raw_counts.last_raw_row_id
 )
 
 select
     table_name,
     cast(raw_rows as {{ dbt.type_bigint() }}) as raw_rows,
+    cast(last_raw_row_id as {{ dbt.type_bigint() }}) as last_raw_row_id,
     cast(accepted_rows as {{ dbt.type_bigint() }}) as accepted_rows,
     cast(superseded_rows as {{ dbt.type_bigint() }}) as superseded_rows,
     cast(duplicate_rows as {{ dbt.type_bigint() }}) as duplicate_rows,
