@@ -1,6 +1,7 @@
 """Source freshness as warnings in the UI: each raw table's newest `loaded_at_field` against
 the `warn_after` of the dbt sources YAML (the one place the thresholds are set). Computed in
-DuckDB directly (where raw lands on every target) instead of a second dbt invocation, so it costs milliseconds."""
+DuckDB directly (where raw lands on every target) instead of a second dbt invocation, so it
+costs milliseconds."""
 
 import json
 from datetime import UTC, datetime, timedelta
