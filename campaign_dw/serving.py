@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from campaign_dw.config import Paths, target
-from campaign_dw.warehouse import connect
+from campaign_dw.warehouse import connect, reader_lock
 
 SUMMARY_ROWS = 20
 MART_TABLES = (
@@ -49,10 +49,11 @@ def publish(paths: Paths, run_id: str = "") -> dict:
             if target() == "spark":
                 _copy_marts_from_spark(con)
             else:
-                con.execute("attach ? as warehouse (read_only)", [str(paths.warehouse)])
-                for table in MART_TABLES:
-                    con.execute(f"create table marts.{table} as select * from warehouse.marts.{table}")
-                con.execute("detach warehouse")
+                with reader_lock(paths):  # the warehouse is read only here
+                    con.execute("attach ? as warehouse (read_only)", [str(paths.warehouse)])
+                    for table in MART_TABLES:
+                        con.execute(f"create table marts.{table} as select * from warehouse.marts.{table}")
+                    con.execute("detach warehouse")
             for table in MART_TABLES:
                 rows[table] = con.execute(f"select count(*) from marts.{table}").fetchone()[0]
                 con.execute(f"copy marts.{table} to ? (format parquet)", [str(version_dir / f"{table}.parquet")])
@@ -75,8 +76,9 @@ def _copy_marts_from_spark(con) -> None:
     from campaign_dw import spark
 
     for table in MART_TABLES:
-        incoming = spark.frame(f"select * from marts.{table}").toArrow()  # noqa: F841 (read by DuckDB)
+        con.register("incoming", spark.frame(f"select * from marts.{table}").toArrow())
         con.execute(f"create table marts.{table} as select * from incoming")
+        con.unregister("incoming")
 
 
 def _swap_symlink(link: Path, target: Path) -> None:
