@@ -55,6 +55,28 @@ def run(args: list[str], env: dict) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024
 
 
+def slowest_steps(started: float, top: int = 8) -> list[tuple[str, float]]:
+    """The dbt nodes of the build that just ended, slowest first (from its run_results.json),
+    printed so that a figure comes with where the time went."""
+    runs = [p for p in (ROOT / "dbt_project" / "target").glob("warehouse_dbt_models-*/run_results.json")
+            if p.stat().st_mtime >= started]
+    if not runs:
+        return []
+    results = json.loads(max(runs, key=lambda p: p.stat().st_mtime).read_text())["results"]
+    steps = sorted(((r["unique_id"].split(".", 2)[-1], r["execution_time"]) for r in results),
+                   key=lambda step: -step[1])
+    progress("  slowest dbt nodes: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in steps[:top])
+             + f"; all {len(steps)} nodes {sum(s for _, s in steps):.1f} s")
+    return steps[:top]
+
+
+def build(landing: Path, env: dict) -> tuple[float, float, list[tuple[str, float]]]:
+    """`campaign-dw build` of a landing folder; (seconds, peak RSS, slowest dbt nodes)."""
+    started = time.time()
+    seconds, rss = run([CLI, "build", "--landing", str(landing)], env)
+    return seconds, rss, slowest_steps(started)
+
+
 def size(text: str) -> int:
     text = text.strip().upper()
     factor = {"K": 1_000, "M": 1_000_000}.get(text[-1], 1)
@@ -96,8 +118,8 @@ def bench(events: int, work: Path, memory_limit: str | None, target: str = "duck
     generate_s, _ = run([CLI, "generate", "--out", str(raw), "--events", str(events)], env)
     raw_events = duckdb.execute(f"select count(*) from read_parquet('{raw}/email_events/*.parquet')").fetchone()[0]
     load_s, load_rss = run([CLI, "load", str(raw)], env)
-    build_s, build_rss = run([CLI, "build", "--landing", str(raw)], env)
-    noop_s, _ = run([CLI, "build", "--landing", str(raw)], env)
+    build_s, build_rss, build_steps = build(raw, env)
+    noop_s, _, noop_steps = build(raw, env)
 
     floor_db = work / f"floor-{events}.duckdb"
     floor_db.unlink(missing_ok=True)
@@ -113,7 +135,7 @@ def bench(events: int, work: Path, memory_limit: str | None, target: str = "duck
             shutil.move(part, increment / table_dir.name / part.name)
     new_events = duckdb.execute(f"select count(*) from read_parquet('{increment}/email_events/*.parquet')").fetchone()[0]
     inc_load_s, _ = run([CLI, "load", str(increment)], env)
-    inc_build_s, inc_rss = run([CLI, "build", "--landing", str(increment)], env)
+    inc_build_s, inc_rss, inc_steps = build(increment, env)
 
     return {
         "target": target,
@@ -133,6 +155,7 @@ def bench(events: int, work: Path, memory_limit: str | None, target: str = "duck
         "increment_load_s": inc_load_s,
         "increment_build_s": inc_build_s,
         "increment_share_of_full": (inc_load_s + inc_build_s) / (load_s + build_s),
+        "slowest_dbt_nodes": {"full": build_steps, "nothing_new": noop_steps, "increment": inc_steps},
     }
 
 

@@ -50,12 +50,12 @@
 
 {#- The highest value of a column already in this model (the watermark of an input), as a
     literal: a constant filter lets the engine skip old row groups instead of reading them. -#}
-{% macro watermark(column, where=none) -%}
+{% macro watermark(column) -%}
     {%- if not execute -%}
         {{ return(0) }}
     {%- endif -%}
     {%- set query -%}
-        select coalesce(max({{ column }}), 0) from {{ this }} {% if where %}where {{ where }}{% endif %}
+        select coalesce(max({{ column }}), 0) from {{ this }}
     {%- endset -%}
     {{ return(run_query(query).columns[0].values()[0] | int) }}
 {%- endmacro %}

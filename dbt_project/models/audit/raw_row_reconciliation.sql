@@ -28,9 +28,8 @@ classified as (
     {% endfor %}
 
     -- Facts (millions of rows): rejected rows are those quarantined; current rows the staged
-    -- ones; a duplicate is a raw row neither staged nor rejected whose key is staged (an
-    -- earlier copy won). A raw row that is none of these would be lost: counted apart, must
-    -- be 0. Only ids are compared, so this stays cheap however large raw grows.
+    -- ones. Every other typed row is valid: a duplicate when its key is staged (an earlier copy
+    -- won), otherwise lost (counted apart, must be 0). One join of keys per table.
     {% for table, key in [('email_sends', 'email_id'), ('email_events', 'event_id')] %}
     select '{{ table }}' as table_name, 'rejected' as row_status, count(*) as row_count
     from {{ ref('rejected_rows') }}
@@ -38,19 +37,16 @@ classified as (
     union all
     select '{{ table }}', 'current', count(*) from {{ ref('stg_recruiting__' ~ table) }}
     union all
-    select
-        '{{ table }}',
-        case when staged_key.{{ key }} is not null then 'duplicate' else 'lost' end,
-        count(*)
-    from {{ source('recruiting', table) }} as raw_rows
+    select '{{ table }}', 'duplicate', count(staged.{{ key }}) - (select count(*) from {{ ref('stg_recruiting__' ~ table) }})
+    from {{ ref('base_recruiting__' ~ table) }} as typed
     left join {{ ref('stg_recruiting__' ~ table) }} as staged
-        on raw_rows._row_id = staged._row_id
-    left join {{ ref('rejected_rows') }} as rejected
-        on rejected.table_name = '{{ table }}' and raw_rows._row_id = rejected.raw_row_id
-    left join {{ ref('stg_recruiting__' ~ table) }} as staged_key
-        on trim(raw_rows.{{ key }}) = staged_key.{{ key }}
-    where staged._row_id is null and rejected.raw_row_id is null
-    group by case when staged_key.{{ key }} is not null then 'duplicate' else 'lost' end
+        on typed.{{ key }} = staged.{{ key }}
+    where typed.rejection_reason is null
+    union all
+    select '{{ table }}', 'lost', count(*)
+    from {{ ref('base_recruiting__' ~ table) }} as typed
+    where typed.rejection_reason is null
+        and typed.{{ key }} not in (select {{ key }} from {{ ref('stg_recruiting__' ~ table) }})
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),

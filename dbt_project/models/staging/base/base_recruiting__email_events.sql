@@ -1,9 +1,15 @@
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 -- Every raw row typed, with the reason it cannot be used (NULL when it can). Copies of the
 -- same event are told apart in stg_recruiting__email_events (first received wins).
+-- A table, appended with the raw rows loaded since its last build: each raw row is parsed
+-- once, and staging, the quarantine and the reconciliation read typed rows from here.
 with
 
 source as (
     select * from {{ source('recruiting', 'email_events') }}
+    {% if is_incremental() %}
+    where _row_id > {{ watermark('_row_id') }}
+    {% endif %}
 ),
 
 typed as (
