@@ -37,16 +37,21 @@ classified as (
     union all
     select '{{ table }}', 'current', count(*) from {{ ref('stg_recruiting__' ~ table) }}
     union all
-    select '{{ table }}', 'duplicate', count(staged.{{ key }}) - (select count(*) from {{ ref('stg_recruiting__' ~ table) }})
-    from {{ ref('base_recruiting__' ~ table) }} as typed
-    left join {{ ref('stg_recruiting__' ~ table) }} as staged
-        on typed.{{ key }} = staged.{{ key }}
-    where typed.rejection_reason is null
-    union all
-    select '{{ table }}', 'lost', count(*)
-    from {{ ref('base_recruiting__' ~ table) }} as typed
-    where typed.rejection_reason is null
-        and typed.{{ key }} not in (select {{ key }} from {{ ref('stg_recruiting__' ~ table) }})
+    select
+        '{{ table }}',
+        bucket.row_status,
+        case bucket.row_status
+            when 'duplicate' then valid.with_staged_key - (select count(*) from {{ ref('stg_recruiting__' ~ table) }})
+            else valid.without_staged_key
+        end
+    from (
+        select count(staged.{{ key }}) as with_staged_key, count(*) - count(staged.{{ key }}) as without_staged_key
+        from {{ ref('base_recruiting__' ~ table) }} as typed
+        left join {{ ref('stg_recruiting__' ~ table) }} as staged
+            on typed.{{ key }} = staged.{{ key }}
+        where typed.rejection_reason is null
+    ) as valid
+    cross join (select 'duplicate' as row_status union all select 'lost') as bucket
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
