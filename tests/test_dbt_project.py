@@ -41,7 +41,7 @@ def test_each_definition_has_a_unit_test(manifest):
         "campaign_link_clicks_add_up_messages_by_url": "campaign_link_clicks",
         "open_tracking_history_rule": "int_opens_tracked",
         "opens_are_localized_per_event_across_dst_and_odd_offsets": "int_quarter_hours_localized",
-        "heatmap_counts_opens_and_unique_prospects_per_cell": "campaign_open_heatmap",
+        "heatmap_counts_opens_and_unique_prospects_per_cell": "int_campaign_heatmap_cells_counted",
         "bad_event_rows_are_rejected_with_a_reason": "base_recruiting__email_events",
         "timestamps_must_be_iso_8601_on_every_engine": "base_recruiting__email_events",
         "events_delivered_twice_count_once": "stg_recruiting__email_events",

@@ -15,6 +15,7 @@
         'campaign_messages': ('stg_recruiting__campaign_messages', "message_id || '/' || campaign_id"),
         'message_links': ('stg_recruiting__message_links',
                           "link_id || '/' || coalesce(placement, '') || '/' || coalesce(url, '')"),
+        'viewer_timezones': ('int_viewer_timezones', 'viewer_timezone'),
     }[dimension] -%}
     (select count(*) || ':' || coalesce(sum(cast(hash({{ keys[1] }}) % 1000000007 as bigint)), 0)
      from {{ ref(keys[0]) }})
@@ -122,4 +123,39 @@ where already_staged.{{ key }} is null
 
 {% macro spark__updated_in_place() -%}
     {{ return('table') }}
+{%- endmacro %}
+
+{#- Models kept per campaign (the tracked opens and the heatmaps): a build recomputes only the
+    campaigns touched since its last one, i.e. those with
+      - new events, or events that joined their email since (an orphan whose send arrived),
+      - a new version of the campaign itself (a status or end date changed).
+    Changes that can move rows between campaigns or touch every campaign (a message moved to
+    another campaign, a new viewer time zone) rebuild the model (needs_full_rebuild).
+    Each row keeps how far its build had seen (constant columns), the model's watermarks. -#}
+{% macro seen_through_columns() -%}
+    (select max(_event_row_id) from {{ ref('int_email_events_joined_to_emails') }}) as _events_seen_through,
+    (select max(_send_row_id) from {{ ref('int_email_events_joined_to_emails') }}) as _sends_seen_through,
+    (select max(_row_id) from {{ ref('stg_recruiting__campaigns') }}) as _campaigns_seen_through
+{%- endmacro %}
+
+{% macro campaigns_touched_since_last_build() -%}
+    select campaign_id from {{ ref('int_email_events_joined_to_emails') }}
+    where _event_row_id > {{ watermark('_events_seen_through') }}
+        or _send_row_id > {{ watermark('_sends_seen_through') }}
+    union
+    select campaign_id from {{ ref('stg_recruiting__campaigns') }}
+    where _row_id > {{ watermark('_campaigns_seen_through') }}
+{%- endmacro %}
+
+{#- Pre-hook of the per-campaign models: remove what is recomputed (the touched campaigns, or
+    everything on a rebuild), so that a campaign left with no rows keeps none. The model then
+    appends the recomputed campaigns. Runs in the model's transaction. -#}
+{% macro delete_touched_campaigns(dimensions) -%}
+    {%- if not is_incremental() -%}
+        select 1
+    {%- elif needs_full_rebuild(dimensions, true) -%}
+        delete from {{ this }}
+    {%- else -%}
+        delete from {{ this }} where campaign_id in ({{ campaigns_touched_since_last_build() }})
+    {%- endif -%}
 {%- endmacro %}

@@ -1,3 +1,7 @@
+{{ config(
+    materialized=updated_in_place(), incremental_strategy='append',
+    pre_hook="{{ delete_touched_campaigns(['campaign_messages']) }}",
+) }}
 -- The opens the heatmap counts (SPEC §5): `opened` events only (not opens implied by clicks),
 -- by the history of open tracking:
 --   * before first_opens_tracked_since nothing was recorded;
@@ -5,12 +9,19 @@
 --     first opens count;
 --   * from all_opens_tracked_since every open counts.
 -- A campaign that ended before first_opens_tracked_since has no heatmap at all.
+-- Incremental: only the campaigns touched since the last build are recomputed
+-- (macros/incremental.sql).
+{% set rebuild = needs_full_rebuild(['campaign_messages'], is_incremental()) %}
+
 with
 
 opens as (
     select event_id, email_id, campaign_id, message_id, prospect_id, occurred_at
     from {{ ref('int_email_events_joined_to_emails') }}
     where event_type = 'opened'
+    {% if not rebuild %}
+        and campaign_id in ({{ campaigns_touched_since_last_build() }})
+    {% endif %}
 ),
 
 campaigns as (
@@ -32,7 +43,9 @@ select
     ranked.prospect_id,
     ranked.occurred_at,
     {{ quarter_hour('ranked.occurred_at') }} as opened_quarter_hour,
-    ranked.is_first_open
+    ranked.is_first_open,
+    {{ seen_through_columns() }},
+    {{ dimension_fingerprint_columns(['campaign_messages']) }}
 from ranked
 inner join campaigns
     on ranked.campaign_id = campaigns.campaign_id

@@ -7,6 +7,8 @@ select
     started_at,
     ended_at,
     created_at,
-    updated_at
+    updated_at,
+    -- the raw row of this version: a newer one touches the campaign's heatmap (macros/incremental.sql)
+    _row_id
 from {{ ref('base_recruiting__campaigns') }}
 where row_status = 'current'
