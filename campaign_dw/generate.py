@@ -14,10 +14,13 @@ The shape follows a real outbound recruiting tool:
   late events (received in the next batch), events that arrive before their send (orphans
   until the next batch), a handful of orphans that never resolve and of bad rows.
 
-Batches: `--increment 0` (default) writes the first batch; `--increment K` writes batch K:
-new audience members (about 1% of the first batch's emails) and their emails and events,
-the late and re-delivered events of batch K-1, early events of batch K+1, and newer versions
-of some campaigns and users.
+Batches: `--increment 0` (default) writes the first batch, the history; `--increment K`
+writes batch K: new audience members (about 1% of the first batch's emails) and their emails
+and events, the late and re-delivered events of batch K-1, early events of batch K+1, and
+newer versions of some campaigns and users. As in a real tool, a batch touches the campaigns
+running then, not all of history: campaign c runs in batches K with c % 20 in {K, K+1} (mod
+20), so each batch's new audience, its late and re-delivered events and its status changes
+fall on about a tenth of the campaigns.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import duckdb
 
 EVENTS_PER_MEMBERSHIP = 6.3  # measured average of the model below (sends x events per send)
 INCREMENT_FRACTION = 0.01
+ROTATION = 20  # campaign c runs in batches K with c % ROTATION in {K, K + 1} (mod ROTATION)
 TIME_ZONES = [
     "Europe/Paris", "America/New_York", "Asia/Kathmandu", "Asia/Kolkata", "Australia/Adelaide",
     "America/Los_Angeles", "Europe/London", "Asia/Tokyo", "UTC", None, "Mars/Olympus_Mons", "America/Sao_Paulo",
@@ -61,7 +65,8 @@ def generate(out: Path, events: int = 100_000, seed: int = 42, increment: int = 
         con.execute("set preserve_insertion_order = false")
         if threads:
             con.execute(f"set threads = {int(threads)}")
-        _define(con, seed=seed, campaigns=campaigns, prospects=prospects)
+        _define(con, seed=seed, campaigns=campaigns, prospects=prospects,
+                memberships0=memberships0, per_increment=per_increment)
         written = _write_batch(con, out, increment, bounds, prospects)
     finally:
         con.close()
@@ -76,7 +81,8 @@ def generate(out: Path, events: int = 100_000, seed: int = 42, increment: int = 
     }
 
 
-def _define(con: duckdb.DuckDBPyConnection, seed: int, campaigns: int, prospects: int) -> None:
+def _define(con: duckdb.DuckDBPyConnection, seed: int, campaigns: int, prospects: int,
+            memberships0: int, per_increment: int) -> None:
     zones = ", ".join("NULL" if z is None else f"'{z}'" for z in TIME_ZONES)
     offsets = ", ".join(str(o) for o in PROSPECT_OFFSETS)
     con.execute(f"""
@@ -91,10 +97,21 @@ def _define(con: duckdb.DuckDBPyConnection, seed: int, campaigns: int, prospects
             'C' || lpad(cast(c as varchar), 6, '0') as campaign_id,
             case when c % 40 = 7 then 'draft' when c % 40 = 3 then 'completed' else 'running' end as status,
             1 + pick(c, 'steps', 5) as n_steps,
-            timestamp '2025-06-01 08:00:00' + to_days(cast(c % 420 as integer)) as started_at
+            -- start dates spread over 420 days whatever the number of campaigns, so that every
+            -- era of open tracking (SPEC §5) has opens at any size
+            timestamp '2025-06-01 08:00:00' + to_days(cast(c * 420 // {campaigns} as integer)) as started_at
         from range({campaigns}) t(c);
 
         create table zone_list as select unnest([{zones}]) as timezone, generate_subscripts([{zones}], 1) as i;
+
+        -- The campaign of membership m: any campaign in the first batch (the history); in
+        -- batch K >= 1 one of the campaigns running then (c % ROTATION in {{K, K+1}}).
+        create macro campaign_of(m) as case
+            when m < {memberships0} then m % {campaigns}
+            else ((1 + (m - {memberships0}) // {per_increment} + m % 2) % {ROTATION}
+                  + {ROTATION} * ((m // 2) % {max(1, campaigns // ROTATION)})) % {campaigns}
+        end;
+        create macro running_in(c, batch) as c % {ROTATION} in (batch % {ROTATION}, (batch + 1) % {ROTATION});
 
         -- One audience membership m: its campaign, prospect and how its sequence ends.
         create macro memberships(lo, hi) as table
@@ -105,7 +122,7 @@ def _define(con: duckdb.DuckDBPyConnection, seed: int, campaigns: int, prospects
             u(m, 'outcome') as r,
             1 + pick(m, 'stop_step', k.n_steps) as outcome_step
         from range(lo, hi) t(m)
-        join campaign_universe k on k.c = m % {campaigns}
+        join campaign_universe k on k.c = campaign_of(m)
         where k.status <> 'draft';
 
         create macro member_outcomes(lo, hi) as table
@@ -181,10 +198,10 @@ def _define(con: duckdb.DuckDBPyConnection, seed: int, campaigns: int, prospects
 
 
 def _batch_of_event(batch_sql: str) -> str:
-    """The load an event arrives in: its email's batch, the next one when late (0.5%), the
-    previous one when it beats its send (1%, not in batch 0)."""
+    """The load an event arrives in: its email's batch, the next one when late (0.5%, if its
+    campaign still runs then), the previous one when it beats its send (1%, not in batch 0)."""
     return (
-        f"(case when u(ev, 'late') < 0.005 then {batch_sql} + 1 "
+        f"(case when u(ev, 'late') < 0.005 and running_in(c, {batch_sql} + 1) then {batch_sql} + 1 "
         f"when u(ev, 'early') < 0.01 and {batch_sql} > 0 then {batch_sql} - 1 else {batch_sql} end)"
     )
 
@@ -237,7 +254,8 @@ def _write_batch(con, out: Path, batch: int, bounds, prospects: int) -> dict[str
         # Newer versions: some campaigns change status, one user fixes their time zone.
         campaign_rows = f"""
             select * replace (case when status = 'running' then 'completed' else 'archived' end as status)
-            from campaign_universe where u(c, 'update_{batch}') < 0.05 or c = {batch} % (select count(*) from campaign_universe)"""
+            from campaign_universe
+            where (running_in(c, {batch}) and u(c, 'update_{batch}') < 0.5) or c = {batch} % (select count(*) from campaign_universe)"""
         copy("users", f"""
             select 'U' || i as user_id, 'Recruiter ' || i as full_name, 'recruiter' || i || '@smartrecruit.example' as email,
                    'Asia/Kolkata' as timezone, timestamptz '2026-01-01 00:00:00+00' + to_days({batch}) as updated_at
@@ -290,7 +308,7 @@ def _write_batch(con, out: Path, batch: int, bounds, prospects: int) -> dict[str
         # late events of the previous batch, and a few of its events delivered again
         parts.append(event_rows(prev_lo, prev_hi, batch - 1, f"{_batch_of_event(str(batch - 1))} = {batch}", "c"))
         parts.append(event_rows(prev_lo, prev_hi, batch - 1,
-                                f"{_batch_of_event(str(batch - 1))} = {batch - 1} and u(ev, 'again') < 0.003", "d"))
+                                f"{_batch_of_event(str(batch - 1))} = {batch - 1} and running_in(c, {batch}) and u(ev, 'again') < 0.003", "d"))
     # events that arrive before their send (orphans until the next batch)
     parts.append(event_rows(next_lo, next_hi, batch + 1, f"{_batch_of_event(str(batch + 1))} = {batch}", "e"))
     bad = f"""

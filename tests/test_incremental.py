@@ -84,3 +84,62 @@ def test_incremental_batches_equal_one_full_build(batches, tmp_path):
     outcome = run_build(incremental, landing=batches[-1], full_refresh=True)
     assert outcome.success, outcome.problems
     assert snapshot(incremental)["marts.campaign_metrics"] == expected["marts.campaign_metrics"]
+
+
+def heatmap_edge_files(batch0, batch1, batch2):
+    """Changes that must take a campaign's heatmap cells away on an incremental build:
+    an earlier open arriving late makes an email's counted first open no longer first (and
+    the late one predates open tracking), and a campaign's new version ends it before
+    tracking began (no heatmap at all)."""
+    (batch0 / "email_sends" / "edge.csv").write_text(
+        "email_id,campaign_id,message_id,prospect_id,sent_at\n"
+        "EDGE-1,C000007,C000007-M1,P1,2025-09-01T09:00:00Z\n"
+    )
+    (batch0 / "email_events" / "edge.csv").write_text(
+        "event_id,email_id,event_type,occurred_at,received_at\n"
+        "EDGE-EV-1,EDGE-1,opened,2025-09-03T03:07:00Z,2025-09-03T03:08:00Z\n"
+    )
+    (batch1 / "email_events" / "edge.csv").write_text(
+        "event_id,email_id,event_type,occurred_at,received_at\n"
+        "EDGE-EV-0,EDGE-1,opened,2025-08-01T10:00:00Z,2025-09-10T00:00:00Z\n"
+    )
+    (batch2 / "campaigns").mkdir(parents=True, exist_ok=True)
+    (batch2 / "campaigns" / "edge.csv").write_text(
+        "campaign_id,name,owner_user_id,status,language,started_at,ended_at,created_at,updated_at\n"
+        "C000004,Campaign C000004,U5,completed,en,2025-06-05T08:00:00Z,2025-08-01T00:00:00Z,"
+        "2025-05-22T08:00:00Z,2026-11-01T00:00:00Z\n"
+    )
+
+
+def test_heatmaps_recompute_only_touched_campaigns_and_equal_a_full_build(tmp_path):
+    batches = generated_batches(tmp_path / "batches", count=3, events=60_000, seed=5)
+    heatmap_edge_files(*batches)
+    incremental = config.paths(tmp_path / "incremental" / "warehouse.duckdb")
+    # C000007 is a draft: no generated audience, only the edge email.
+    cell_sql = ("select count(*) from marts.campaign_open_heatmap where campaign_id = 'C000007' "
+                "and viewer_timezone = 'UTC' and day_of_week = 3 and hour_of_day = 3")
+    for number, folder in enumerate(batches):
+        outcome = run_build(incremental, landing=folder)
+        assert outcome.success, outcome.problems
+        if number == 0:  # the first open of EDGE-1 counts
+            assert query(incremental.warehouse, cell_sql) == [(1,)]
+    assert query(incremental.warehouse, cell_sql) == [(0,)]
+    assert query(incremental.warehouse, "select count(*) from marts.campaign_open_heatmap where campaign_id = 'C000004'") == [(0,)]
+
+    # Only the campaigns touched were recomputed: the others kept the cells of batch 0.
+    kept = query(incremental.warehouse, """
+        select count(distinct campaign_id) filter (where _events_seen_through < newest),
+               count(distinct campaign_id)
+        from intermediate.int_message_heatmap_cells_counted,
+             (select max(_events_seen_through) as newest from intermediate.int_message_heatmap_cells_counted)
+    """)[0]
+    assert 0 < kept[0] < kept[1], kept
+
+    full = config.paths(tmp_path / "full" / "warehouse.duckdb")
+    for folder in batches:
+        load_directory(folder, full)
+    outcome = run_build(full, landing=batches[-1])
+    assert outcome.success, outcome.problems
+    expected, actual = snapshot(full), snapshot(incremental)
+    for name in expected:
+        assert actual[name] == expected[name], name
