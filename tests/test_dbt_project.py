@@ -84,6 +84,16 @@ def test_docs_generate_and_source_freshness_run(sample_copy):
     assert "WARN freshness of recruiting.email_events" in freshness.stdout
 
 
+def test_unit_tests_pass(sample_copy, manifest):
+    """Production builds leave the unit tests out (they test definitions, not data): here they
+    all run, on the sample's tables (dbt reads the input column types from them)."""
+    result = dbt("test", "--select", "test_type:unit", warehouse=sample_copy.warehouse)
+    assert result.returncode == 0, result.stdout[-3000:]
+    results = json.loads((DBT_PROJECT_DIR / "target-tests" / "run_results.json").read_text())["results"]
+    ran = {r["unique_id"] for r in results if r["status"] == "pass"}
+    assert ran == set(manifest["unit_tests"]), set(manifest["unit_tests"]) - ran
+
+
 def test_a_var_cannot_inject_sql(sample_copy):
     bad = dbt("compile", "--select", "int_opens_tracked", "--vars", "{first_opens_tracked_since: \"2025-01-01' or 1=1 --\"}",
               warehouse=sample_copy.warehouse)
