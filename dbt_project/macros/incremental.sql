@@ -51,12 +51,12 @@
 
 {#- The highest value of a column already in this model (the watermark of an input), as a
     literal: a constant filter lets the engine skip old row groups instead of reading them. -#}
-{% macro watermark(column) -%}
+{% macro watermark(column, where=none) -%}
     {%- if not execute -%}
         {{ return(0) }}
     {%- endif -%}
     {%- set query -%}
-        select coalesce(max({{ column }}), 0) from {{ this }}
+        select coalesce(max({{ column }}), 0) from {{ this }} {% if where %}where {{ where }}{% endif %}
     {%- endset -%}
     {{ return(run_query(query).columns[0].values()[0] | int) }}
 {%- endmacro %}

@@ -1,3 +1,4 @@
+{{ config(materialized=updated_in_place(), incremental_strategy='delete+insert', unique_key='table_name') }}
 -- Nothing lost, nothing counted twice: for each raw table, every raw row is exactly one of
 --   accepted    used by the models (for events and sends: joined to a known email/message)
 --   superseded  an older version of a dimension row
@@ -6,6 +7,10 @@
 --   waiting     an orphan: an event whose email, or a send whose message, is not known yet;
 --               it is counted by the first build after it arrives
 -- and raw_rows = accepted + superseded + duplicate + rejected + waiting (is_reconciled).
+-- Incremental for the facts: the raw rows up to last_raw_row_id were classified by the last
+-- build, and their buckets cannot change (a staged row stays staged, a duplicate's key stays
+-- staged, a reject stays quarantined); only waiting orphans can resolve, so waiting rows are
+-- counted afresh. A build adds the classes of the newer rows to the stored counts.
 {% set tables = ['users', 'campaigns', 'campaign_messages', 'message_links', 'prospects',
                  'audience_memberships', 'email_sends', 'email_events'] %}
 
@@ -29,19 +34,22 @@ classified as (
 
     -- Facts (millions of rows): rejected rows are those quarantined; current rows the staged
     -- ones. Every other typed row is valid: a duplicate when its key is staged (an earlier copy
-    -- won), otherwise lost (counted apart, must be 0). One join of keys per table.
+    -- won), otherwise lost (counted apart, must be 0). One join of keys per table, over the
+    -- rows past the last build's last_raw_row_id (all rows on a full build).
     {% for table, key in [('email_sends', 'email_id'), ('email_events', 'event_id')] %}
+    {% set since = watermark('last_raw_row_id', "table_name = '" ~ table ~ "'") if is_incremental() else 0 %}
     select '{{ table }}' as table_name, 'rejected' as row_status, count(*) as row_count
     from {{ ref('rejected_rows') }}
-    where table_name = '{{ table }}'
+    where table_name = '{{ table }}' and raw_row_id > {{ since }}
     union all
-    select '{{ table }}', 'current', count(*) from {{ ref('stg_recruiting__' ~ table) }}
+    select '{{ table }}', 'current', count(*) from {{ ref('stg_recruiting__' ~ table) }} where _row_id > {{ since }}
     union all
     select
         '{{ table }}',
         bucket.row_status,
         case bucket.row_status
-            when 'duplicate' then valid.with_staged_key - (select count(*) from {{ ref('stg_recruiting__' ~ table) }})
+            when 'duplicate' then valid.with_staged_key
+                - (select count(*) from {{ ref('stg_recruiting__' ~ table) }} where _row_id > {{ since }})
             else valid.without_staged_key
         end
     from (
@@ -49,11 +57,23 @@ classified as (
         from {{ ref('base_recruiting__' ~ table) }} as typed
         left join {{ ref('stg_recruiting__' ~ table) }} as staged
             on typed.{{ key }} = staged.{{ key }}
-        where typed.rejection_reason is null
+        where typed.rejection_reason is null and typed._row_id > {{ since }}
     ) as valid
     cross join (select 'duplicate' as row_status union all select 'lost') as bucket
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
+
+    {% if is_incremental() %}
+    -- the counts of the facts' rows classified by earlier builds
+    union all
+    select table_name, 'rejected', rejected_rows from {{ this }} where table_name in ('email_sends', 'email_events')
+    union all
+    select table_name, 'current', accepted_rows + waiting_rows from {{ this }} where table_name in ('email_sends', 'email_events')
+    union all
+    select table_name, 'duplicate', duplicate_rows from {{ this }} where table_name in ('email_sends', 'email_events')
+    union all
+    select table_name, 'lost', lost_rows from {{ this }} where table_name in ('email_sends', 'email_events')
+    {% endif %}
 ),
 
 waiting as (
