@@ -87,3 +87,24 @@ def test_landing_sensor_requests_a_run_only_when_files_change(tmp_path, monkeypa
     assert isinstance(request, dg.RunRequest)
     context = dg.build_sensor_context(cursor=request.run_key)
     assert isinstance(new_landing_files(context), dg.SkipReason)
+
+
+def test_a_run_keeps_its_dbt_parse_state_for_the_next_one(tmp_path):
+    """The next run against the same warehouse skips dbt's full parse: a run's partial-parse
+    file replaces the project's (which dagster-dbt copies into each run's target folder)."""
+    from orchestration.defs.dbt import dbt_project, keep_parse_state
+
+    kept = dbt_project().project_dir / dbt_project().target_path / "partial_parse.msgpack"
+    original = kept.read_bytes() if kept.exists() else None
+    run_target = tmp_path / "warehouse_dbt_models-run"
+    run_target.mkdir()
+    (run_target / "partial_parse.msgpack").write_bytes(b"state of this run")
+    try:
+        keep_parse_state(run_target)
+        assert kept.read_bytes() == b"state of this run"
+        assert not list(kept.parent.glob("partial_parse.msgpack.*"))  # no staged copy left behind
+    finally:
+        if original is None:
+            kept.unlink(missing_ok=True)
+        else:
+            kept.write_bytes(original)
