@@ -123,7 +123,7 @@ def bench(events: int, work: Path, memory_limit: str | None, target: str = "duck
 
     floor_db = work / f"floor-{events}.duckdb"
     floor_db.unlink(missing_ok=True)
-    floor_s = floor(raw, floor_db)
+    floor_s = floor(raw, floor_db, memory_limit=memory_limit)
     progress(f"floor: {floor_s:.1f} s")
     differences = compare(warehouse.with_name("warehouse_serving.duckdb"), floor_db)
 

@@ -8,6 +8,7 @@ it, and the benchmark checks that its marts equal the project's.
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -17,14 +18,19 @@ FIRST_OPENS = "2025-08-07"
 ALL_OPENS = "2026-04-20"
 
 
-def floor(raw: Path, database: Path, threads: int | None = None) -> float:
-    """Build the marts of `raw` into `database` (schema marts); returns seconds."""
+def floor(raw: Path, database: Path, threads: int | None = None, memory_limit: str | None = None) -> float:
+    """Build the marts of `raw` into `database` (schema marts); returns seconds. Under the
+    same memory_limit as the warehouse's runs, when given."""
     raw = Path(raw)
     started = time.monotonic()
     con = duckdb.connect(str(database))
     con.execute("set TimeZone = 'UTC'")
     if threads:
         con.execute(f"set threads = {int(threads)}")
+    if memory_limit:
+        if not re.fullmatch(r"[0-9.]+ ?[KMGT]i?B|[0-9]+%", memory_limit):
+            raise ValueError(f"memory_limit like 8GB or 80%, got {memory_limit!r}")
+        con.execute(f"set memory_limit = '{memory_limit}'")
 
     def parts(table: str) -> str:
         files = sorted(str(p) for p in (raw / table).glob("*.parquet"))
