@@ -81,6 +81,8 @@ class FaultyDbt(DbtCliResource):
         corruption = self.corruption
 
         class Corrupted:
+            target_path = invocation.target_path
+
             def stream(self):
                 yield from invocation.stream()
                 with duckdb.connect(str(paths().warehouse)) as con:
