@@ -8,7 +8,7 @@
 {%- set dimensions = ['campaign_messages', 'viewer_timezones'] -%}
 {{ config(
     materialized=updated_in_place(), incremental_strategy='append',
-    pre_hook="{{ delete_touched_campaigns(['campaign_messages', 'viewer_timezones']) }}",
+    pre_hook="{{ delete_touched_campaigns(" ~ dimensions ~ ") }}",
 ) }}
 {%- set rebuild = needs_full_rebuild(dimensions, is_incremental()) %}
 with

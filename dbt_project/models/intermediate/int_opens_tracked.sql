@@ -1,6 +1,7 @@
+{% set dimensions = ['campaign_messages'] %}
 {{ config(
     materialized=updated_in_place(), incremental_strategy='append',
-    pre_hook="{{ delete_touched_campaigns(['campaign_messages']) }}",
+    pre_hook="{{ delete_touched_campaigns(" ~ dimensions ~ ") }}",
 ) }}
 -- The opens the heatmap counts (SPEC §5): `opened` events only (not opens implied by clicks),
 -- by the history of open tracking:
@@ -11,7 +12,7 @@
 -- A campaign that ended before first_opens_tracked_since has no heatmap at all.
 -- Incremental: only the campaigns touched since the last build are recomputed
 -- (macros/incremental.sql).
-{% set rebuild = needs_full_rebuild(['campaign_messages'], is_incremental()) %}
+{% set rebuild = needs_full_rebuild(dimensions, is_incremental()) %}
 
 with
 
@@ -45,7 +46,7 @@ select
     {{ quarter_hour('ranked.occurred_at') }} as opened_quarter_hour,
     ranked.is_first_open,
     {{ seen_through_columns() }},
-    {{ dimension_fingerprint_columns(['campaign_messages']) }}
+    {{ dimension_fingerprint_columns(dimensions) }}
 from ranked
 inner join campaigns
     on ranked.campaign_id = campaigns.campaign_id
