@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 
+import duckdb
 import pytest
 
 from campaign_dw.config import DBT_EXECUTABLE, DBT_PROJECT_DIR
@@ -99,3 +100,21 @@ def test_a_var_cannot_inject_sql(sample_copy):
               warehouse=sample_copy.warehouse)
     assert bad.returncode != 0
     assert "must be a date YYYY-MM-DD" in bad.stdout
+
+
+def test_key_tests_catch_a_latest_build_repeating_an_older_key(sample_copy):
+    """unique_in_latest_build checks the rows of the table's latest build against all rows: a
+    key the latest build wrote again fails it; the same test on the table as built passes."""
+    select = ["--select", "stg_recruiting__email_events,test_name:unique_in_latest_build"]
+    assert dbt("test", *select, warehouse=sample_copy.warehouse).returncode == 0
+    with duckdb.connect(str(sample_copy.warehouse)) as con:
+        # A later build appends a copy of an event staged long ago (what a broken
+        # de-duplication would do).
+        con.execute(
+            "insert into staging.stg_recruiting__email_events select * replace "
+            "(_built_at + interval 1 hour as _built_at) from staging.stg_recruiting__email_events "
+            "order by _row_id limit 1"
+        )
+    failed = dbt("test", *select, warehouse=sample_copy.warehouse)
+    assert failed.returncode != 0
+    assert "FAIL 1 unique_in_latest_build_stg_recruiting__email_events_event_id" in failed.stdout, failed.stdout[-2000:]

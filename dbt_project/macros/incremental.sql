@@ -88,7 +88,8 @@ select
     new_rows.{{ column }},
     {%- endfor %}
     new_rows._row_id,
-    new_rows._loaded_at
+    new_rows._loaded_at,
+    {{ built_at() }} as _built_at
 from new_rows
 inner join first_copies
     on new_rows._row_id = first_copies.first_row_id
@@ -97,6 +98,13 @@ left join {{ this }} as already_staged
     on new_rows.{{ key }} = already_staged.{{ key }}
 where already_staged.{{ key }} is null
 {% endif %}
+{%- endmacro %}
+
+{#- When a row was written: the start of the dbt run that wrote it, the same for every row of
+    a build. Lets a test of an incremental table check just the rows its latest build added
+    (tests/generic/unique_in_latest_build.sql). -#}
+{% macro built_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
 
 {#- Pre-hook of the incremental facts: when a dimension change makes the model rebuild, empty

@@ -43,6 +43,7 @@ select
     hour_of_day,
     cast(sum(opens) as {{ dbt.type_bigint() }}) as opens,
     cast(count(prospect_id) as {{ dbt.type_bigint() }}) as unique_prospects,
+    {{ built_at() }} as _built_at,
     {{ seen_through_columns() }},
     {{ dimension_fingerprint_columns(dimensions) }}
 from opens_per_prospect

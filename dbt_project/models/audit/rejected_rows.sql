@@ -1,7 +1,8 @@
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 -- The quarantine: every raw row that a model could not use, with its reason. The raw values
--- stay in raw.<table_name>, found by (source_file, source_row) or raw_row_id. A table rebuilt
--- each run: the facts' typed rows are stored (base_recruiting__email_*), so this is a filter
--- of them, not a parse; the dimension tables are small.
+-- stay in raw.<table_name>, found by (source_file, source_row) or raw_row_id. A raw row's
+-- reason depends on that row alone, so a build appends the rejects among the rows that
+-- arrived since the last one (a filter of the typed rows: nothing is parsed twice).
 {% set keys = {
     'users': 'user_id',
     'campaigns': 'campaign_id',
@@ -25,5 +26,8 @@ select
     _loaded_at as loaded_at
 from {{ ref('base_recruiting__' ~ table) }}
 where rejection_reason is not null
+{% if is_incremental() %}
+    and _row_id > {{ watermark('raw_row_id', "table_name = '" ~ table ~ "'") }}
+{% endif %}
 {% if not loop.last %}union all{% endif %}
 {% endfor %}

@@ -16,10 +16,18 @@ emails as (
 ),
 
 events as (
+    {% if rebuild %}
     select * from {{ ref('stg_recruiting__email_events') }}
-    {% if not rebuild %}
-    where _row_id > {{ watermark('_event_row_id') }}
-        or email_id in (select email_id from emails where _send_row_id > {{ watermark('_send_row_id') }})
+    {% else %}
+    {%- set events_seen_through = watermark('_event_row_id') %}
+    select * from {{ ref('stg_recruiting__email_events') }}
+    where _row_id > {{ events_seen_through }}
+    union all
+    -- Two scans, not one `or`: an `or` with a subquery makes the engine read every column of
+    -- every staged event; here the old events are searched by email_id alone.
+    select * from {{ ref('stg_recruiting__email_events') }}
+    where _row_id <= {{ events_seen_through }}
+        and email_id in (select email_id from emails where _send_row_id > {{ watermark('_send_row_id') }})
     {% endif %}
 ),
 
@@ -48,6 +56,7 @@ select
     (events.event_type = 'clicked' and coalesce(links.placement, 'body') <> 'footer') as is_counted_click,
     events._row_id as _event_row_id,
     emails._send_row_id,
+    {{ built_at() }} as _built_at,
     {{ dimension_fingerprint_columns(dimensions) }}
 from events
 inner join emails

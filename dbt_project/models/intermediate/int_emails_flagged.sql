@@ -100,5 +100,6 @@ select
     counted_click_events,
     _send_row_id,
     _last_event_row_id,
+    {{ built_at() }} as _built_at,
     {{ dimension_fingerprint_columns(dimensions) }}
 from flags

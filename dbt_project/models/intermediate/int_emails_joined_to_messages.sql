@@ -33,6 +33,7 @@ select
     sends.prospect_id,
     sends.sent_at,
     sends._row_id as _send_row_id,
+    {{ built_at() }} as _built_at,
     {{ dimension_fingerprint_columns(dimensions) }}
 from sends
 inner join messages

@@ -45,6 +45,7 @@ select
     ranked.occurred_at,
     {{ quarter_hour('ranked.occurred_at') }} as opened_quarter_hour,
     ranked.is_first_open,
+    {{ built_at() }} as _built_at,
     {{ seen_through_columns() }},
     {{ dimension_fingerprint_columns(dimensions) }}
 from ranked
