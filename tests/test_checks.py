@@ -5,13 +5,12 @@ from contextlib import contextmanager
 
 import duckdb
 import pytest
-from dagster_dbt import DbtCliResource
 
 from campaign_dw.config import DBT_EXECUTABLE, DBT_PROJECT_DIR, paths
 from campaign_dw.serving import info, publish
 from orchestration.build import run_build
 from orchestration.defs.checks import count_violations, mismatches, rate_violations
-from orchestration.defs.dbt import dbt_project
+from orchestration.defs.dbt import WarehouseDbtResource, dbt_project
 
 
 def metric_row(**overrides):
@@ -71,7 +70,7 @@ def test_mismatches_finds_differences_and_missing_rows():
     assert [(f["key"], f["missing_from"]) for f in found] == [("a", None), ("b", "actual"), ("c", "expected")]
 
 
-class FaultyDbt(DbtCliResource):
+class FaultyDbt(WarehouseDbtResource):
     """The real dbt build, followed by a bug: one statement that breaks a mart."""
 
     corruption: str

@@ -108,3 +108,30 @@ def test_a_run_keeps_its_dbt_parse_state_for_the_next_one(tmp_path):
             kept.unlink(missing_ok=True)
         else:
             kept.write_bytes(original)
+
+
+def test_the_dbt_resource_starts_dbt_once_per_run(monkeypatch, tmp_path):
+    """The resource skips dagster-dbt's `dbt --version` subprocess and in-process adapter (6 s
+    of every build): the version it assumes is the one the project's dbt executable reports,
+    and starting an invocation runs no other dbt process than the build itself."""
+    import subprocess
+
+    from packaging import version
+
+    from campaign_dw.config import DBT_EXECUTABLE
+    from orchestration.defs.dbt import WarehouseDbtResource, dbt_project
+
+    resource = defs.resources["dbt"]
+    assert isinstance(resource, WarehouseDbtResource)
+    reported = subprocess.run([DBT_EXECUTABLE, "--version"], capture_output=True, text=True, check=True).stdout
+    assert f"installed: {resource._cli_version}" in reported
+    assert resource._cli_version >= version.parse("1.11") and resource._initialize_dbt_core_adapter([]) is None
+
+    def no_subprocess(*args, **kwargs):
+        raise AssertionError(f"dbt started an extra process: {args}")
+
+    monkeypatch.setattr("dagster_dbt.core.resource.check_output", no_subprocess)
+    fresh = WarehouseDbtResource(project_dir=dbt_project(), profiles_dir=str(dbt_project().profiles_dir),
+                                 dbt_executable=DBT_EXECUTABLE)
+    invocation = fresh.cli(["parse", "--target-path", str(tmp_path)], raise_on_error=True)
+    assert invocation.is_successful()
