@@ -14,6 +14,9 @@ from orchestration.build import run_build
 def snapshot(paths):
     tables = {f"marts.{t}": f"select * from marts.{t} order by all" for t in MART_TABLES}
     tables["audit.raw_row_reconciliation"] = "select * from audit.raw_row_reconciliation order by all"
+    tables["staging.stg_recruiting__audience_memberships"] = (
+        "select * exclude (_row_id, _built_at) from staging.stg_recruiting__audience_memberships order by all"
+    )
     tables["audit.rejected_rows"] = (
         "select table_name, record_key, rejection_reason, source_file, source_row from audit.rejected_rows order by all"
     )
@@ -45,10 +48,35 @@ def late_message_files(batch0, batch1, batch2):
     )
 
 
+def dimension_version_files(batch0, batch1, batch2):
+    """New versions of audience memberships and prospects in later batches: one that wins (a
+    later updated_at), one that arrives late with an older updated_at (loses), one with the
+    same updated_at (the later arrival wins), one that does not parse (rejected)."""
+    header = "campaign_id,prospect_id,entered_at,exited_at,exit_reason,updated_at\n"
+    files = {
+        batch0: "C000001,PV1,2025-09-01T00:00:00Z,,,2025-09-01T00:00:00Z\n"
+                "C000001,PV2,2025-09-01T00:00:00Z,,,2025-09-01T00:00:00Z\n",
+        batch1: "C000001,PV1,2025-09-01T00:00:00Z,2025-09-10T00:00:00Z,replied,2025-09-10T00:00:00Z\n"
+                "C000001,PV2,2025-09-01T00:00:00Z,2025-08-20T00:00:00Z,bounced,2025-08-20T00:00:00Z\n",
+        batch2: "C000001,PV1,2025-09-01T00:00:00Z,,,2025-09-10T00:00:00Z\n"
+                "C000001,PV3,2025-09-01T00:00:00Z,,,yesterday\n",
+    }
+    for batch, rows in files.items():
+        (batch / "audience_memberships").mkdir(parents=True, exist_ok=True)
+        (batch / "audience_memberships" / "versions.csv").write_text(header + rows)
+    for batch, email in ((batch1, "new@mail.example"), (batch2, "old@mail.example")):
+        (batch / "prospects").mkdir(parents=True, exist_ok=True)
+        updated = "2026-01-01" if batch is batch1 else "2025-01-01"  # batch2's is older: it loses
+        (batch / "prospects" / "versions.csv").write_text(
+            f"prospect_id,email,first_name,last_name,updated_at\nP1,{email},A,B,{updated}T00:00:00Z\n"
+        )
+
+
 @pytest.fixture(scope="module")
 def batches(tmp_path_factory):
     dirs = generated_batches(tmp_path_factory.mktemp("batches"), count=3, events=40_000, seed=11)
     late_message_files(*dirs)
+    dimension_version_files(*dirs)
     return dirs
 
 
@@ -73,6 +101,13 @@ def test_incremental_batches_equal_one_full_build(batches, tmp_path):
         load_directory(folder, full)
     outcome = run_build(full, landing=batches[-1])
     assert outcome.success, outcome.problems
+
+    # The versions of dimension_version_files, on both warehouses.
+    for paths in (incremental, full):
+        assert query(paths.warehouse, "select prospect_id, exited_at, exit_reason from staging.stg_recruiting__audience_memberships "
+                                      "where prospect_id like 'PV%' order by 1") == [("PV1", None, None), ("PV2", None, None)]
+        assert query(paths.warehouse, "select email from staging.stg_recruiting__prospects where prospect_id = 'P1'") == [
+            ("new@mail.example",)]
 
     expected = snapshot(full)
     actual = snapshot(incremental)

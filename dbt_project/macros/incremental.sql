@@ -107,6 +107,48 @@ where already_staged.{{ key }} is null
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
 
+{#- The large dimensions, staged incrementally: the current version of each key (the valid
+    row that comes first by latest_version_first). A build re-ranks only the keys with raw
+    rows since its last one: their staged version against their new rows; the winner
+    replaces the key's row (delete+insert on the key). A full build ranks every row: the
+    same result, since the staged version already beat all older rows of its key. -#}
+{% macro latest_versions_since_last_build(base_model, key_columns, columns) -%}
+with
+
+new_rows as (
+    select {{ columns | join(', ') }}, _row_id
+    from {{ ref(base_model) }}
+    where rejection_reason is null
+    {% if is_incremental() %}
+        and _row_id > (select coalesce(max(_row_id), 0) from {{ this }})
+    {% endif %}
+),
+
+candidates as (
+    select * from new_rows
+    {% if is_incremental() %}
+    union all
+    select {% for column in columns %}staged.{{ column }}, {% endfor %}staged._row_id
+    from {{ this }} as staged
+    inner join (select distinct {{ key_columns | join(', ') }} from new_rows) as touched
+        on {% for key in key_columns %}staged.{{ key }} = touched.{{ key }}{{ " and " if not loop.last }}{% endfor %}
+    {% endif %}
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by {{ key_columns | join(', ') }} order by {{ latest_version_first() }}
+        ) as version_rank
+    from candidates
+)
+
+select {{ columns | join(', ') }}, _row_id, {{ built_at() }} as _built_at
+from ranked
+where version_rank = 1
+{%- endmacro %}
+
 {#- Pre-hook of the incremental facts: when a dimension change makes the model rebuild, empty
     it first, so that rows which no longer qualify (a message moved to another campaign, say)
     do not stay behind. Runs in the model's transaction. -#}

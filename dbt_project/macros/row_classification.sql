@@ -11,14 +11,20 @@
   `_row_id` (set by the loader) numbers a raw table's rows in arrival order across loads.
 -#}
 
-{#- Dimension rows: the latest version wins (latest updated_at, then the latest arrival).
-    Dimension tables are small, so a window does it. -#}
+{#- Dimension rows: the latest version wins (latest updated_at, then the latest arrival). -#}
+{% macro latest_version_first() -%}
+    updated_at desc, _row_id desc
+{%- endmacro %}
+
+{#- The small dimension tables classify every row with a window. (The large ones, audience
+    memberships and prospects, keep their current versions incrementally:
+    latest_versions_since_last_build in macros/incremental.sql.) -#}
 {% macro classify_versions(key) -%}
     case
         when rejection_reason is not null then 'rejected'
         when row_number() over (
             partition by rejection_reason is null, {{ key }}
-            order by updated_at desc, _row_id desc
+            order by {{ latest_version_first() }}
         ) = 1 then 'current'
         else 'superseded'
     end

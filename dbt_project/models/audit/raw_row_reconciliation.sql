@@ -13,6 +13,7 @@
 -- counted afresh. A build adds the classes of the newer rows to the stored counts.
 {% set tables = ['users', 'campaigns', 'campaign_messages', 'message_links', 'prospects',
                  'audience_memberships', 'email_sends', 'email_events'] %}
+{% set kept_dimensions = {'audience_memberships': 'campaign_id, prospect_id', 'prospects': 'prospect_id'} %}
 
 with
 
@@ -25,10 +26,37 @@ raw_counts as (
 ),
 
 classified as (
-    {% for table in tables if table not in ('email_sends', 'email_events') %}
+    -- Small dimensions: each typed row carries its class.
+    {% for table in tables if table not in kept_dimensions and table not in ('email_sends', 'email_events') %}
     select '{{ table }}' as table_name, row_status, count(*) as row_count
     from {{ ref('base_recruiting__' ~ table) }}
     group by row_status
+    union all
+    {% endfor %}
+
+    -- Large dimensions (staged incrementally): of the valid rows, one per key is current and
+    -- the others superseded; a key that is not staged is lost (counted apart, must be 0).
+    {% for table, key in kept_dimensions.items() %}
+    select '{{ table }}' as table_name, 'rejected' as row_status, count(*) as row_count
+    from {{ ref('base_recruiting__' ~ table) }}
+    where rejection_reason is not null
+    union all
+    select '{{ table }}', 'current', count(*) from {{ ref('stg_recruiting__' ~ table) }}
+    union all
+    select '{{ table }}', bucket.row_status,
+        case bucket.row_status
+            when 'superseded' then valid.valid_rows - valid.keys
+            else valid.keys - (select count(*) from {{ ref('stg_recruiting__' ~ table) }})
+        end
+    from (
+        select sum(versions) as valid_rows, count(*) as keys
+        from (
+            select count(*) as versions from {{ ref('base_recruiting__' ~ table) }}
+            where rejection_reason is null
+            group by {{ key }}
+        ) as per_key
+    ) as valid
+    cross join (select 'superseded' as row_status union all select 'lost') as bucket
     union all
     {% endfor %}
 

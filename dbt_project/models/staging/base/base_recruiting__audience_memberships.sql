@@ -1,7 +1,15 @@
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
+-- Every raw row typed, with the reason it cannot be used (NULL when it can). Which version of
+-- a key is current is decided in stg_recruiting__audience_memberships.
+-- A table, appended with the raw rows loaded since its last build (the largest dimension:
+-- millions of rows at scale): each raw row is parsed once, like the facts.
 with
 
 source as (
     select * from {{ source('recruiting', 'audience_memberships') }}
+    {% if is_incremental() %}
+    where _row_id > {{ watermark('_row_id') }}
+    {% endif %}
 ),
 
 typed as (
@@ -33,7 +41,4 @@ checked as (
     from typed
 )
 
-select
-    *,
-    {{ classify_versions('campaign_id, prospect_id') }} as row_status
-from checked
+select * from checked

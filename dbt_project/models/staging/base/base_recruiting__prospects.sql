@@ -1,7 +1,15 @@
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
+-- Every raw row typed, with the reason it cannot be used (NULL when it can). Which version of
+-- a key is current is decided in stg_recruiting__prospects.
+-- A table, appended with the raw rows loaded since its last build (the largest dimension:
+-- millions of rows at scale): each raw row is parsed once, like the facts.
 with
 
 source as (
     select * from {{ source('recruiting', 'prospects') }}
+    {% if is_incremental() %}
+    where _row_id > {{ watermark('_row_id') }}
+    {% endif %}
 ),
 
 typed as (
@@ -27,7 +35,4 @@ checked as (
     from typed
 )
 
-select
-    *,
-    {{ classify_versions('prospect_id') }} as row_status
-from checked
+select * from checked
