@@ -147,3 +147,25 @@ def test_rows_loaded_while_the_checks_run_belong_to_the_next_build(sample_copy):
     with faulty_dbt(landed) as resources:
         outcome = run_build(sample_copy, resources=resources)
     assert outcome.success, outcome.problems
+
+
+def test_the_recount_covers_the_campaigns_of_newly_staged_events(sample_copy, tmp_path):
+    """After the first build, the recount reads the campaigns the latest build could have
+    changed. An event arrives for C2: a C2 count that the models got wrong (the mart and its
+    message agreeing with each other) fails the recount."""
+    landing = tmp_path / "landing" / "email_events"
+    landing.mkdir(parents=True)
+    (landing / "late.csv").write_text(
+        "event_id,email_id,event_type,occurred_at,received_at\n"
+        "LATE-OPEN,E21-112,opened,2026-03-20T10:00:00Z,2026-03-20T10:05:00Z\n"
+    )
+    wrong = (
+        "update marts.campaign_metrics set emails_replied = emails_replied + 1, "
+        "response_rate = (emails_replied + 1) / emails_delivered where campaign_id = 'C2'; "
+        "update marts.campaign_message_metrics set emails_replied = emails_replied + 1, "
+        "response_rate = (emails_replied + 1) / emails_delivered where message_id = 'M21'"
+    )
+    with faulty_dbt(wrong) as resources:
+        outcome = run_build(sample_copy, landing=landing.parent, resources=resources)
+    failed = {p.removeprefix("blocking check failed: ").split(" ")[0] for p in outcome.problems if p.startswith("blocking")}
+    assert failed == {"marts/campaign_metrics:counts_match_a_recount_from_staged_events"}
