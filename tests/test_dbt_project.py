@@ -37,6 +37,7 @@ def test_each_definition_has_a_unit_test(manifest):
         "email_flags_follow_spec_3": "int_emails_flagged",
         "clicks_count_unless_footer_and_unknown_links_count_as_body": "int_email_events_joined_to_emails",
         "seed_example_open_rate_is_over_delivered_not_sent": "campaign_message_metrics",
+        "message_counts_count_the_email_flags": "int_message_emails_counted",
         "campaign_rates_are_ratios_of_summed_counts": "campaign_metrics",
         "link_clicks_total_vs_unique": "campaign_message_link_clicks",
         "campaign_link_clicks_add_up_messages_by_url": "campaign_link_clicks",

@@ -146,7 +146,7 @@ def heatmap_edge_files(batch0, batch1, batch2):
     )
 
 
-def test_heatmaps_recompute_only_touched_campaigns_and_equal_a_full_build(tmp_path):
+def test_per_campaign_models_recompute_only_touched_campaigns_and_equal_a_full_build(tmp_path):
     batches = generated_batches(tmp_path / "batches", count=3, events=60_000, seed=5)
     heatmap_edge_files(*batches)
     incremental = config.paths(tmp_path / "incremental" / "warehouse.duckdb")
@@ -167,6 +167,13 @@ def test_heatmaps_recompute_only_touched_campaigns_and_equal_a_full_build(tmp_pa
                count(distinct campaign_id)
         from intermediate.int_message_heatmap_cells_counted,
              (select max(_events_seen_through) as newest from intermediate.int_message_heatmap_cells_counted)
+    """)[0]
+    assert 0 < kept[0] < kept[1], kept
+    # So were the message counts of the metric marts.
+    kept = query(incremental.warehouse, """
+        select count(distinct campaign_id) filter (where _built_at < newest), count(distinct campaign_id)
+        from intermediate.int_message_emails_counted,
+             (select max(_built_at) as newest from intermediate.int_message_emails_counted)
     """)[0]
     assert 0 < kept[0] < kept[1], kept
 

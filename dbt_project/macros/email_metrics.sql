@@ -2,7 +2,8 @@
   SPEC §4: the 11 dashboard metrics and their counts, for a set of emails. This file is the
   one place where they are defined; both metric marts call these macros.
 
-  Counts come from the per-email flags of `int_emails_flagged` (SPEC §3, defined there).
+  Counts come from the per-email flags of `int_emails_flagged` (SPEC §3, defined there),
+  counted per message in `int_message_emails_counted`.
   Rates are fractions in [0, 1], NULL when the denominator is 0. A campaign's rate is the
   ratio of its summed counts, never an average of its messages' rates.
 -#}
@@ -27,6 +28,15 @@
 {% macro count_emails() -%}
     {%- for column, flag in email_count_flags().items() %}
     cast({% if flag is none -%} count(*) {%- else -%} sum(case when {{ flag }} then 1 else 0 end) {%- endif %} as {{ dbt.type_bigint() }}) as {{ column }}
+    {{- "," if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- A group's counts from the counts of its parts (a campaign's from its messages': each email
+    belongs to one message). -#}
+{% macro sum_email_counts() -%}
+    {%- for column in email_count_flags() %}
+    cast(sum({{ column }}) as {{ dbt.type_bigint() }}) as {{ column }}
     {{- "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}

@@ -197,15 +197,23 @@ where version_rank = 1
     where _row_id > {{ watermark('_campaigns_seen_through') }}
 {%- endmacro %}
 
+{#- The campaigns of the email flags written since this model's last build (the message
+    counts are kept per campaign by these). -#}
+{% macro campaigns_with_rewritten_email_flags() -%}
+    select campaign_id from {{ ref('int_emails_flagged') }}
+    where _built_at > (select max(_flags_seen_through) from {{ this }})
+{%- endmacro %}
+
 {#- Pre-hook of the per-campaign models: remove what is recomputed (the touched campaigns, or
     everything on a rebuild), so that a campaign left with no rows keeps none. The model then
-    appends the recomputed campaigns. Runs in the model's transaction. -#}
-{% macro delete_touched_campaigns(dimensions) -%}
+    appends the recomputed campaigns. Runs in the model's transaction. `touched` is the macro
+    that selects the model's touched campaigns. -#}
+{% macro delete_touched_campaigns(dimensions, touched=campaigns_touched_since_last_build) -%}
     {%- if not is_incremental() -%}
         select 1
     {%- elif needs_full_rebuild(dimensions, true) -%}
         delete from {{ this }}
     {%- else -%}
-        delete from {{ this }} where campaign_id in ({{ campaigns_touched_since_last_build() }})
+        delete from {{ this }} where campaign_id in ({{ touched() }})
     {%- endif -%}
 {%- endmacro %}

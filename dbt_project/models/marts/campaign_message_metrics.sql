@@ -7,9 +7,7 @@ messages as (
 ),
 
 counts as (
-    select message_id, {{ count_emails() }}
-    from {{ ref('int_emails_flagged') }}
-    group by message_id
+    select * from {{ ref('int_message_emails_counted') }}
 ),
 
 counted as (
@@ -20,6 +18,7 @@ counted as (
     from messages
     left join counts
         on messages.message_id = counts.message_id
+        and messages.campaign_id = counts.campaign_id
 )
 
 select

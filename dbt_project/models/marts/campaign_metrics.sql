@@ -8,8 +8,8 @@ campaigns as (
 ),
 
 counts as (
-    select campaign_id, {{ count_emails() }}
-    from {{ ref('int_emails_flagged') }}
+    select campaign_id, {{ sum_email_counts() }}
+    from {{ ref('int_message_emails_counted') }}
     group by campaign_id
 ),
 
