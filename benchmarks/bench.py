@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -56,14 +57,18 @@ def run(args: list[str], env: dict) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024
 
 
-def slowest_steps(started: float, top: int = 8) -> list[tuple[str, float]]:
-    """The dbt nodes of the build that just ended, slowest first (from its run_results.json),
-    printed so that a figure comes with where the time went."""
+def dbt_results(started: float) -> list[dict]:
+    """The node results of the dbt build that ran since `started` (its run_results.json)."""
     runs = [p for p in (ROOT / "dbt_project" / "target").glob("warehouse_dbt_models-*/run_results.json")
             if p.stat().st_mtime >= started]
-    if not runs:
+    return json.loads(max(runs, key=lambda p: p.stat().st_mtime).read_text())["results"] if runs else []
+
+
+def slowest_steps(results: list[dict], top: int = 8) -> list[tuple[str, float]]:
+    """The dbt nodes of the build that just ended, slowest first, printed so that a figure
+    comes with where the time went."""
+    if not results:
         return []
-    results = json.loads(max(runs, key=lambda p: p.stat().st_mtime).read_text())["results"]
     steps = sorted(((r["unique_id"].split(".", 2)[-1], r["execution_time"]) for r in results),
                    key=lambda step: -step[1])
     progress("  slowest dbt nodes: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in steps[:top])
@@ -71,11 +76,50 @@ def slowest_steps(started: float, top: int = 8) -> list[tuple[str, float]]:
     return steps[:top]
 
 
-def build(landing: Path, env: dict) -> tuple[float, float, list[tuple[str, float]]]:
-    """`campaign-dw build` of a landing folder; (seconds, peak RSS, slowest dbt nodes)."""
+def phases(dagster_home: Path, started: float, seconds: float, results: list[dict]) -> dict[str, float]:
+    """Where a build's wall time went, from its Dagster run's step events and dbt's node
+    timings: the start-up overhead of Python, Dagster and dbt apart from the work."""
+    from dagster import DagsterEventType, DagsterInstance
+
+    with DagsterInstance.from_config(str(dagster_home)) as instance:
+        run_id = instance.get_runs(limit=1)[0].run_id
+        marks, steps = {}, {}
+        for record in instance.all_logs(run_id):
+            kind = record.dagster_event_type
+            if kind in (DagsterEventType.RUN_START, DagsterEventType.RUN_SUCCESS, DagsterEventType.RUN_FAILURE):
+                marks[kind] = record.timestamp
+            elif kind == DagsterEventType.STEP_START:
+                steps[record.step_key] = [record.timestamp, record.timestamp]
+            elif kind in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
+                steps[record.step_key][1] = record.timestamp
+    run_start = marks[DagsterEventType.RUN_START]
+    run_end = marks.get(DagsterEventType.RUN_SUCCESS, marks.get(DagsterEventType.RUN_FAILURE))
+    dbt_start, dbt_end = steps.pop("warehouse_dbt_models")
+    times = [datetime.fromisoformat(t[key]).timestamp()
+             for r in results for t in r["timing"] for key in ("started_at", "completed_at")]
+    first_node, last_node = (min(times), max(times)) if times else (dbt_start, dbt_end)
+
+    def span(names: set[str]) -> float:
+        return sum(end - start for name, (start, end) in steps.items() if name in names)
+
+    return {
+        "python_and_dagster_startup": (run_start - started) + (started + seconds - run_end),
+        "landing_and_freshness": span({"raw_tables", "raw_freshness"}),
+        "dbt_startup": (first_node - dbt_start) + (dbt_end - last_node),
+        "dbt_nodes": last_node - first_node,
+        "python_checks": span(set(steps) - {"raw_tables", "raw_freshness", "serving__marts"}),
+        "serving": span({"serving__marts"}),
+    }
+
+
+def build(landing: Path, env: dict) -> tuple[float, float, list[tuple[str, float]], dict[str, float]]:
+    """`campaign-dw build` of a landing folder; (seconds, peak RSS, slowest dbt nodes, phases)."""
     started = time.time()
     seconds, rss = run([CLI, "build", "--landing", str(landing)], env)
-    return seconds, rss, slowest_steps(started)
+    results = dbt_results(started)
+    split = phases(Path(env["DAGSTER_HOME"]), started, seconds, results)
+    progress("  phases: " + ", ".join(f"{name} {value:.1f} s" for name, value in split.items()))
+    return seconds, rss, slowest_steps(results), split
 
 
 def size(text: str) -> int:
@@ -134,8 +178,8 @@ def bench(events: int, work: Path, memory_limit: str | None, target: str = "duck
     generate_s, _ = run([CLI, "generate", "--out", str(raw), "--events", str(events)], env)
     raw_events = duckdb.execute(f"select count(*) from read_parquet('{raw}/email_events/*.parquet')").fetchone()[0]
     load_s, load_rss = run([CLI, "load", str(raw)], env)
-    build_s, build_rss, build_steps = build(raw, env)
-    noop_s, _, noop_steps = build(raw, env)
+    build_s, build_rss, build_steps, build_phases = build(raw, env)
+    noop_s, _, noop_steps, noop_phases = build(raw, env)
 
     floor_db = work / f"floor-{events}.duckdb"
     floor_db.unlink(missing_ok=True)
@@ -151,7 +195,7 @@ def bench(events: int, work: Path, memory_limit: str | None, target: str = "duck
             shutil.move(part, increment / table_dir.name / part.name)
     new_events = duckdb.execute(f"select count(*) from read_parquet('{increment}/email_events/*.parquet')").fetchone()[0]
     inc_load_s, _ = run([CLI, "load", str(increment)], env)
-    inc_build_s, inc_rss, inc_steps = build(increment, env)
+    inc_build_s, inc_rss, inc_steps, inc_phases = build(increment, env)
 
     return {
         "target": target,
@@ -173,6 +217,7 @@ def bench(events: int, work: Path, memory_limit: str | None, target: str = "duck
         "increment_build_s": inc_build_s,
         "increment_share_of_full": (inc_load_s + inc_build_s) / (load_s + build_s),
         "slowest_dbt_nodes": {"full": build_steps, "nothing_new": noop_steps, "increment": inc_steps},
+        "phases": {"full": build_phases, "nothing_new": noop_phases, "increment": inc_phases},
     }
 
 
