@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -27,9 +28,6 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from floor import floor  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).with_name("campaign-dw"))
@@ -151,14 +149,21 @@ def compare(ours: Path, theirs: Path) -> list[str]:
 def run_floor(raw: Path, floor_db: Path, memory_limit: str | None) -> tuple[float | None, str]:
     """The floor's seconds, or None and why it failed: a floor that cannot finish (at 100M
     under 8 GB its one big query spilled more than the disk had) is a figure too, and must not
-    cost the +1% measurement that comes after it."""
+    cost the +1% measurement that comes after it. In a process of its own: a process forked
+    later would start with the floor's memory and report it as its own peak RSS."""
+    args = [sys.executable, str(Path(__file__).with_name("floor.py")), str(raw), str(floor_db),
+            *(["--memory-limit", memory_limit] if memory_limit else [])]
     try:
-        seconds = floor(raw, floor_db, memory_limit=memory_limit)
-    except duckdb.Error as error:
-        progress(f"floor failed: {error}")
-        return None, str(error).splitlines()[0]
+        process = subprocess.run(args, capture_output=True, text=True, check=False)
     finally:
         shutil.rmtree(floor_db.with_name(floor_db.name + ".tmp"), ignore_errors=True)  # its spill files
+    if process.returncode != 0:
+        # the exception's line of the traceback (DuckDB's messages go on over more lines)
+        raised = [line for line in process.stderr.splitlines() if re.match(r"[\w.]+(Error|Exception): ", line)]
+        problem = raised[-1] if raised else process.stderr.strip()[-300:]
+        progress(f"floor failed: {problem}")
+        return None, problem
+    seconds = float(process.stdout.split()[-1])
     progress(f"floor: {seconds:.1f} s")
     return seconds, ""
 
