@@ -116,6 +116,12 @@ def faulty_dbt(sql):
              "marts/campaign_metrics:counts_match_a_recount_from_staged_events"},
         ),
         (
+            # An open lost in one viewer zone's cells (a wrong local time conversion, say).
+            "update intermediate.int_campaign_heatmap_cells_counted set opens = opens + 1 where rowid = "
+            "(select min(rowid) from intermediate.int_campaign_heatmap_cells_counted where viewer_timezone = 'UTC')",
+            {"marts/campaign_open_heatmap:same_total_in_every_time_zone"},
+        ),
+        (
             # A raw row counted in no bucket.
             "update audit.raw_row_reconciliation set duplicate_rows = duplicate_rows - 1 "
             "where table_name = 'email_events'",

@@ -113,6 +113,7 @@ where already_staged.{{ key }} is null
     replaces the key's row (delete+insert on the key). A full build ranks every row: the
     same result, since the staged version already beat all older rows of its key. -#}
 {% macro latest_versions_since_last_build(base_model, key_columns, columns) -%}
+{%- set lookback = var('incremental_lookback_rows', 0) | int -%}
 with
 
 new_rows as (
@@ -120,7 +121,8 @@ new_rows as (
     from {{ ref(base_model) }}
     where rejection_reason is null
     {% if is_incremental() %}
-        and _row_id > (select coalesce(max(_row_id), 0) from {{ this }})
+        {#- past the newest staged version (rows that lost since are re-ranked: harmless) -#}
+        and _row_id > (select coalesce(max(_row_id), 0) - {{ lookback }} from {{ this }})
     {% endif %}
 ),
 

@@ -1,12 +1,15 @@
+{% set dimensions = ['campaigns', 'campaign_messages', 'message_links'] %}
+{#- Appended: new staged events and waiting orphans were never joined before, so no row is
+    ever replaced (a delete by key would probe every stored event); a dimension change
+    rebuilds it (empty_if_rebuilding). -#}
 {{ config(
-    materialized=updated_in_place(), incremental_strategy='delete+insert', unique_key='event_id',
-    pre_hook="{{ empty_if_rebuilding(['campaigns', 'campaign_messages', 'message_links']) }}",
+    materialized=updated_in_place(), incremental_strategy='append',
+    pre_hook="{{ empty_if_rebuilding(" ~ dimensions ~ ") }}",
 ) }}
 -- Each de-duplicated event of a known email, with its campaign, message, prospect and, for
 -- clicks, the link. An event whose email is not (yet) known is an orphan: it waits here
 -- unjoined and joins on the first build after its send arrives. Incremental: new events,
 -- plus the waiting events of emails that became known since the last build.
-{% set dimensions = ['campaigns', 'campaign_messages', 'message_links'] %}
 {% set rebuild = needs_full_rebuild(dimensions, is_incremental()) %}
 
 with

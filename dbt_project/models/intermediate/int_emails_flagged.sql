@@ -1,11 +1,11 @@
+{% set dimensions = ['campaigns', 'campaign_messages', 'message_links'] %}
 {{ config(
     materialized=updated_in_place(), incremental_strategy='delete+insert', unique_key='email_id',
-    pre_hook="{{ empty_if_rebuilding(['campaigns', 'campaign_messages', 'message_links']) }}",
+    pre_hook="{{ empty_if_rebuilding(" ~ dimensions ~ ") }}",
 ) }}
 -- SPEC §3, the email-level definitions: one row per email with its was_* flags. Every
 -- count in the metric marts is a count of these flags (see macros/email_metrics.sql).
 -- Incremental: only emails that are new or have new events are (re)computed.
-{% set dimensions = ['campaigns', 'campaign_messages', 'message_links'] %}
 {% set rebuild = needs_full_rebuild(dimensions, is_incremental()) %}
 
 with

@@ -1,11 +1,13 @@
+{% set dimensions = ['campaigns', 'campaign_messages'] %}
+{#- Appended: a new staged send is a new email (staging keeps one row per email_id), so no
+    row is ever replaced; a new message or campaign rebuilds it (empty_if_rebuilding). -#}
 {{ config(
-    materialized=updated_in_place(), incremental_strategy='delete+insert', unique_key='email_id',
-    pre_hook="{{ empty_if_rebuilding(['campaigns', 'campaign_messages']) }}",
+    materialized=updated_in_place(), incremental_strategy='append',
+    pre_hook="{{ empty_if_rebuilding(" ~ dimensions ~ ") }}",
 ) }}
 -- One row per email sent (de-duplicated), kept only once its message and campaign are known:
 -- an email of an unknown message waits (see audit.raw_row_reconciliation), so that a
 -- campaign's counts always equal the sum of its messages' counts.
-{% set dimensions = ['campaigns', 'campaign_messages'] %}
 {% set rebuild = needs_full_rebuild(dimensions, is_incremental()) %}
 
 with
