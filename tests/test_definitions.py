@@ -36,7 +36,9 @@ def test_lineage_runs_from_files_to_serving(graph):
     assert parents("raw/email_events") == {"landing/raw_files"}
     assert parents("staging/base_recruiting__email_events") == {"raw/email_events"}
     assert parents("staging/stg_recruiting__email_events") == {"staging/base_recruiting__email_events"}
-    assert "intermediate/int_emails_flagged" in parents("marts/campaign_metrics")
+    assert parents("marts/campaign_metrics") == {
+        "intermediate/int_message_emails_counted", "staging/stg_recruiting__campaigns"}
+    assert "intermediate/int_emails_flagged" in parents("intermediate/int_message_emails_counted")
     assert {f"marts/{t}" for t in MART_TABLES} <= parents("serving/marts")
 
 
