@@ -171,16 +171,19 @@ def campaign_equals_sum_of_messages() -> dg.AssetCheckResult:
 # whose email flags the latest build rewrote (a new message rewrites them all). A campaign with
 # new data that the incremental models failed to update is among them; history that nothing
 # touched was recounted when it was new, and is not re-read by every build.
-RECENTLY_CHANGED_CAMPAIGNS = """
-    select campaign_id from staging.stg_recruiting__email_sends
-    where _built_at = (select max(_built_at) from staging.stg_recruiting__email_sends)
+def latest_build(table: str) -> str:
+    """The rows of an incremental table that its latest build wrote (`_built_at`, see
+    dbt_project/macros/incremental.sql): every row after a full build."""
+    return f"{table} where _built_at = (select max(_built_at) from {table})"
+
+
+RECENTLY_CHANGED_CAMPAIGNS = f"""
+    select campaign_id from {latest_build("staging.stg_recruiting__email_sends")}
     union
     select campaign_id from staging.stg_recruiting__email_sends
-    where email_id in (select email_id from staging.stg_recruiting__email_events
-                       where _built_at = (select max(_built_at) from staging.stg_recruiting__email_events))
+    where email_id in (select email_id from {latest_build("staging.stg_recruiting__email_events")})
     union
-    select campaign_id from intermediate.int_emails_flagged
-    where _built_at = (select max(_built_at) from intermediate.int_emails_flagged)
+    select campaign_id from {latest_build("intermediate.int_emails_flagged")}
 """
 RECOUNT_SQL = f"""
 with sends as (
@@ -248,8 +251,7 @@ def _heatmap_check(table: str, grain: str, cells: str) -> dg.AssetChecksDefiniti
     def same_total() -> dg.AssetCheckResult:
         # The mart is a view of its cell table, which is kept per campaign (`_built_at`): at
         # 100M events it holds tens of millions of cells, most unchanged by a build.
-        recomputed = (f"select campaign_id from intermediate.{cells} "
-                      f"where _built_at = (select max(_built_at) from intermediate.{cells})")
+        recomputed = f"select campaign_id from {latest_build(f'intermediate.{cells}')}"
         rows = query(
             f"""select {grain}, min(total) as smallest_zone_total, max(total) as largest_zone_total,
                        count(*) as zones
