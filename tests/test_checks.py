@@ -99,6 +99,11 @@ def faulty_dbt(sql):
     }
 
 
+def blocking_failures(outcome) -> set[str]:
+    """The blocking checks a build reports as failed, as `asset:check`."""
+    return {p.removeprefix("blocking check failed: ").split(" ")[0] for p in outcome.problems if p.startswith("blocking")}
+
+
 @pytest.mark.parametrize(
     ("corruption", "failing_checks"),
     [
@@ -135,7 +140,7 @@ def test_a_wrong_number_fails_its_check_and_blocks_publishing(sample_copy, corru
     with faulty_dbt(corruption) as resources:
         outcome = run_build(sample_copy, resources=resources)
     assert not outcome.success
-    failed = {p.removeprefix("blocking check failed: ").split(" ")[0] for p in outcome.problems if p.startswith("blocking")}
+    failed = blocking_failures(outcome)
     assert failed == failing_checks
     # Serving was not published by this run: BI keeps the last good numbers.
     assert sample_copy.serving_database.stat().st_mtime_ns == published
@@ -173,5 +178,5 @@ def test_the_recount_covers_the_campaigns_of_newly_staged_events(sample_copy, tm
     )
     with faulty_dbt(wrong) as resources:
         outcome = run_build(sample_copy, landing=landing.parent, resources=resources)
-    failed = {p.removeprefix("blocking check failed: ").split(" ")[0] for p in outcome.problems if p.startswith("blocking")}
+    failed = blocking_failures(outcome)
     assert failed == {"marts/campaign_metrics:counts_match_a_recount_from_staged_events"}
