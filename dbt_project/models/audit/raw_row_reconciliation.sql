@@ -41,22 +41,26 @@ classified as (
     from {{ ref('base_recruiting__' ~ table) }}
     where rejection_reason is not null
     union all
-    select '{{ table }}', 'current', count(*) from {{ ref('stg_recruiting__' ~ table) }}
-    union all
     select '{{ table }}', bucket.row_status,
         case bucket.row_status
-            when 'superseded' then valid.valid_rows - valid.keys
-            else valid.keys - (select count(*) from {{ ref('stg_recruiting__' ~ table) }})
+            when 'current' then counts.staged
+            when 'superseded' then counts.valid_rows - counts.keys
+            else counts.keys - counts.staged
         end
     from (
-        select sum(versions) as valid_rows, count(*) as keys
+        select
+            sum(versions) as valid_rows,
+            count(*) as keys,
+            (select count(*) from {{ ref('stg_recruiting__' ~ table) }}) as staged
         from (
             select count(*) as versions from {{ ref('base_recruiting__' ~ table) }}
             where rejection_reason is null
             group by {{ key }}
         ) as per_key
-    ) as valid
-    cross join (select 'superseded' as row_status union all select 'lost') as bucket
+    ) as counts
+    cross join (
+        select 'current' as row_status union all select 'superseded' union all select 'lost'
+    ) as bucket
     union all
     {% endfor %}
 
