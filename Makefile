@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.md' \) -print)
 
-.PHONY: setup run test bench ui clean
+.PHONY: setup run test test-fast bench ui clean
 
 setup: $(BIN)/campaign-dw $(MANIFEST)
 
@@ -21,12 +21,16 @@ $(BIN)/campaign-dw: pyproject.toml requirements.lock
 $(MANIFEST): $(BIN)/campaign-dw $(DBT_SOURCES)
 	$(BIN)/campaign-dw parse
 
+# The sample reaches a warehouse only when someone loads it: here, explicitly.
 run: setup
-	$(BIN)/campaign-dw load seeds
-	$(BIN)/campaign-dw build
+	$(BIN)/campaign-dw build --landing seeds
 
 test: setup
 	$(BIN)/pytest
+
+# The edit-test loop: everything but the slow tier (generated warehouses, kills, Spark, browser).
+test-fast: setup
+	$(BIN)/pytest -m "not slow"
 
 bench: setup
 	$(BIN)/python benchmarks/bench.py
@@ -38,4 +42,4 @@ lock:
 	$(BIN)/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
 
 clean:
-	rm -rf $(VENV) dbt_project/target dbt_project/logs warehouse .dagster_home
+	rm -rf $(VENV) dbt_project/target dbt_project/target-tests dbt_project/logs warehouse .dagster_home

@@ -55,11 +55,11 @@ def run(args: list[str], env: dict) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024
 
 
-def dbt_results(started: float) -> list[dict]:
-    """The node results of the dbt build that ran since `started` (its run_results.json)."""
-    runs = [p for p in (ROOT / "dbt_project" / "target").glob("warehouse_dbt_models-*/run_results.json")
-            if p.stat().st_mtime >= started]
-    return json.loads(max(runs, key=lambda p: p.stat().st_mtime).read_text())["results"] if runs else []
+def dbt_results(started: float, warehouse: Path) -> list[dict]:
+    """The node results of the dbt build that ran since `started` (its run_results.json, in the
+    warehouse's dbt target folder)."""
+    results = warehouse.with_name(f"{warehouse.stem}_dbt_target") / "run_results.json"
+    return json.loads(results.read_text())["results"] if results.exists() and results.stat().st_mtime >= started else []
 
 
 def slowest_steps(results: list[dict], top: int = 8) -> list[tuple[str, float]]:
@@ -114,8 +114,9 @@ def build(landing: Path, env: dict) -> tuple[float, float, list[tuple[str, float
     """`campaign-dw build` of a landing folder; (seconds, peak RSS, slowest dbt nodes, phases)."""
     started = time.time()
     seconds, rss = run([CLI, "build", "--landing", str(landing)], env)
-    results = dbt_results(started)
-    split = phases(Path(env["DAGSTER_HOME"]), started, seconds, results)
+    results = dbt_results(started, Path(env["CAMPAIGN_DW_WAREHOUSE"]))
+    warehouse = Path(env["CAMPAIGN_DW_WAREHOUSE"])
+    split = phases(warehouse.with_name(f"{warehouse.stem}_dagster"), started, seconds, results)
     progress("  phases: " + ", ".join(f"{name} {value:.1f} s" for name, value in split.items()))
     return seconds, rss, slowest_steps(results), split
 
@@ -174,11 +175,10 @@ def bench(events: int, work: Path, memory_limit: str | None, target: str = "duck
     warehouse = work / f"wh-{target}-{events}" / "warehouse.duckdb"
     for path in (raw, increment, warehouse.parent):
         shutil.rmtree(path, ignore_errors=True)
-    env = {**os.environ, "CAMPAIGN_DW_WAREHOUSE": str(warehouse), "DAGSTER_HOME": str(work / "dagster_home"),
-           "CAMPAIGN_DW_TARGET": target}
+    env = {**{k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "CAMPAIGN_DW_LANDING")},
+           "CAMPAIGN_DW_WAREHOUSE": str(warehouse), "CAMPAIGN_DW_TARGET": target}
     if memory_limit:
         env["CAMPAIGN_DW_DUCKDB_MEMORY_LIMIT"] = memory_limit
-    (work / "dagster_home").mkdir(parents=True, exist_ok=True)
 
     generate_s, _ = run([CLI, "generate", "--out", str(raw), "--events", str(events)], env)
     raw_events = duckdb.execute(f"select count(*) from read_parquet('{raw}/email_events/*.parquet')").fetchone()[0]

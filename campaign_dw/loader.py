@@ -118,13 +118,13 @@ def discover(directory: Path) -> list[tuple[str | None, Path]]:
     return found
 
 
-def load_directory(directory: Path, paths: Paths) -> LoadReport:
+def load_directory(directory: Path, paths: Paths, duckdb_config: dict[str, str] | None = None) -> LoadReport:
     directory = Path(directory).resolve()
     if not directory.is_dir():
-        raise FileNotFoundError(f"{directory} is not a directory of raw files")
+        raise FileNotFoundError(f"the landing folder {directory} is not a directory of raw files")
     report = LoadReport()
     load_id = uuid.uuid4().hex
-    with writer_lock(paths), connect(paths.warehouse) as con:
+    with writer_lock(paths), connect(paths.warehouse, config=duckdb_config) as con:
         ensure_raw_schema(con)
         for table_name, path in discover(directory):
             report.outcomes.append(_load_file(con, load_id, table_name, path))

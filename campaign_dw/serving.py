@@ -6,6 +6,13 @@ the marts are copied into a new DuckDB file that then replaces the serving datab
 atomic rename, and written as Parquet into a new folder that a symlink swap makes current.
 A reader that has the old file open keeps a consistent old copy; the next one opens the new
 copy; nobody ever sees half a run, and no reader can make a run fail.
+
+- The serving file is written with DuckDB's storage format of v1.0.0, so that every DuckDB
+  client from 1.0 on opens it (the JDBC, ODBC and Node drivers inside BI tools ship 1.x).
+- It carries what it holds: `meta.publication` (run, time, rows per mart).
+- A replaced Parquet version stays on disk for a grace period (`parquet_grace_seconds`, one
+  hour by default) from the moment it was replaced, for readers that resolved the symlink
+  before the swap and are still scanning its files; later publishes remove it.
 """
 
 from __future__ import annotations
@@ -14,13 +21,19 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from campaign_dw.config import Paths, target
+import duckdb
+
+from campaign_dw.config import Paths, Settings
 from campaign_dw.warehouse import connect, reader_lock
 
 SUMMARY_ROWS = 20
+# DuckDB's storage format that every client from 1.0 on reads.
+SERVING_STORAGE_VERSION = "v1.0.0"
+RETIRED_SUFFIX = ".retired"
 MART_TABLES = (
     "campaign_overview",
     "campaign_messages",
@@ -33,21 +46,31 @@ MART_TABLES = (
 )
 
 
-def publish(paths: Paths, run_id: str = "") -> dict:
-    """Copy the marts into a fresh serving file and Parquet folder, then swap them in."""
+def publish(settings: Settings, run_id: str = "", descriptions: Mapping[str, dict] | None = None,
+            parquet_grace_seconds: float = 3600) -> dict:
+    """Copy the marts into a fresh serving file and Parquet folder, then swap them in.
+    `descriptions`: {mart: {"description": ..., "columns": {column: description}}}, written as
+    DuckDB comments so that a BI tool's data browser shows what each column means."""
+    paths = settings.paths
     if paths.parquet_dir.exists() and not paths.parquet_dir.is_symlink():
         raise RuntimeError(f"{paths.parquet_dir} exists and is not a symlink: move it away so serving can manage it")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    # Left by a publish that was killed (runs never overlap: any such file is stale).
+    for stale in paths.root.glob(f".{paths.serving_database.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
     tmp = paths.serving_database.with_name(f".{paths.serving_database.name}.{stamp}.tmp")
-    versions = paths.root / "marts_parquet_versions"
-    version_dir = versions / stamp
+    version_dir = paths.parquet_versions_dir / stamp
     version_dir.mkdir(parents=True, exist_ok=True)
+    published_at = datetime.now(UTC).replace(tzinfo=None)
     rows: dict[str, int] = {}
     try:
-        with connect(tmp) as con:
+        con = duckdb.connect(config=settings.duckdb_config)
+        try:
+            con.execute(f"attach ? as serving (storage_version '{SERVING_STORAGE_VERSION}')", [str(tmp)])
+            con.execute("use serving")
             con.execute("create schema marts")
-            if target() == "spark":
-                _copy_marts_from_spark(con)
+            if settings.target == "spark":
+                _copy_marts_from_spark(con, settings)
             else:
                 with reader_lock(paths):  # the warehouse is read only here
                     con.execute("attach ? as warehouse (read_only)", [str(paths.warehouse)])
@@ -57,26 +80,54 @@ def publish(paths: Paths, run_id: str = "") -> dict:
             for table in MART_TABLES:
                 rows[table] = con.execute(f"select count(*) from marts.{table}").fetchone()[0]
                 con.execute(f"copy marts.{table} to ? (format parquet)", [str(version_dir / f"{table}.parquet")])
+            _comment(con, descriptions or {})
+            con.execute("create schema meta")
+            con.execute(
+                "create table meta.publication as select ? as run_id, ? as published_at, ? as rows_per_mart",
+                [run_id, published_at, json.dumps(rows)],
+            )
             con.execute("checkpoint")
+        finally:
+            con.close()
         os.replace(tmp, paths.serving_database)
     except BaseException:
         tmp.unlink(missing_ok=True)
         shutil.rmtree(version_dir, ignore_errors=True)
         raise
+    previous = paths.parquet_dir.resolve() if paths.parquet_dir.is_symlink() else None
     _swap_symlink(paths.parquet_dir, version_dir)
-    _drop_old_versions(versions, keep={version_dir.name})
-    published = {"published_at": datetime.now(UTC).isoformat(timespec="seconds"), "run_id": run_id, "rows": rows}
-    _update_state(paths, last_publish=published)
-    return published
+    if previous is not None and previous != version_dir.resolve():
+        _retire(previous)
+    drop_expired_versions(paths, parquet_grace_seconds)
+    return {"run_id": run_id, "published_at": published_at.isoformat(timespec="seconds"), "rows": rows}
 
 
-def _copy_marts_from_spark(con) -> None:
+def _comment(con: duckdb.DuckDBPyConnection, descriptions: Mapping[str, dict]) -> None:
+    for table, doc in descriptions.items():
+        if table not in MART_TABLES:
+            continue
+        if doc.get("description"):
+            con.execute(f"comment on table marts.{table} is {_literal(doc['description'])}")
+        existing = {r[0] for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'marts' and table_name = ?",
+            [table],
+        ).fetchall()}
+        for column, text in (doc.get("columns") or {}).items():
+            if column in existing and text:
+                con.execute(f'comment on column marts.{table}."{column}" is {_literal(text)}')
+
+
+def _literal(text: str) -> str:
+    return "'" + " ".join(text.split()).replace("'", "''") + "'"
+
+
+def _copy_marts_from_spark(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """With the `spark` target the marts are Spark tables: BI tools get the same serving copy.
     (Marts are aggregates, small enough to pass through this process as Arrow.)"""
     from campaign_dw import spark
 
     for table in MART_TABLES:
-        con.register("incoming", spark.frame(f"select * from marts.{table}").toArrow())
+        con.register("incoming", spark.frame(settings, f"select * from marts.{table}").toArrow())
         con.execute(f"create table marts.{table} as select * from incoming")
         con.unregister("incoming")
 
@@ -88,73 +139,43 @@ def _swap_symlink(link: Path, target: Path) -> None:
     os.replace(tmp_link, link)
 
 
-def _drop_old_versions(versions: Path, keep: set[str], grace_seconds: float = 600) -> None:
-    """Remove Parquet versions no longer current, once a reader has had time to finish."""
+def _retire(version_dir: Path) -> None:
+    """Note when a version stopped being current: its grace period starts now."""
+    version_dir.with_name(version_dir.name + RETIRED_SUFFIX).touch()
+
+
+def drop_expired_versions(paths: Paths, grace_seconds: float) -> list[Path]:
+    """Remove the Parquet versions replaced more than `grace_seconds` ago. A version that is
+    not current and has no retirement note (replaced by an older release of this project)
+    starts its grace period now."""
+    versions = paths.parquet_versions_dir
+    current = paths.parquet_dir.resolve() if paths.parquet_dir.is_symlink() else None
+    removed = []
     now = time.time()
-    for old in versions.iterdir():
-        if old.name not in keep and now - old.stat().st_mtime > grace_seconds:
-            shutil.rmtree(old, ignore_errors=True)
+    for version in sorted(p for p in versions.iterdir() if p.is_dir()) if versions.is_dir() else []:
+        if current is not None and version.resolve() == current:
+            continue
+        note = version.with_name(version.name + RETIRED_SUFFIX)
+        if not note.exists():
+            note.touch()
+        elif now - note.stat().st_mtime > grace_seconds:
+            shutil.rmtree(version, ignore_errors=True)
+            note.unlink(missing_ok=True)
+            removed.append(version)
+    return removed
 
 
-def _read_state(paths: Paths) -> dict:
-    try:
-        return json.loads(paths.state_file.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return {}
-
-
-def _update_state(paths: Paths, **changes) -> None:
-    state = {**_read_state(paths), **changes}
-    paths.root.mkdir(parents=True, exist_ok=True)
-    tmp = paths.state_file.with_suffix(".tmp")
-    tmp.write_text(json.dumps(state, indent=2, default=str))
-    os.replace(tmp, paths.state_file)
-
-
-def record_run(paths: Paths, status: str, run_id: str = "", problems: list[str] | None = None) -> None:
-    """Remember the last run's outcome for `campaign-dw info` (CLI builds and UI runs alike).
-    A run records "running" (with its process id) when it starts."""
-    _update_state(
-        paths,
-        last_run={
-            "status": status,
-            ("started_at" if status == "running" else "finished_at"): datetime.now(UTC).isoformat(timespec="seconds"),
-            "run_id": run_id,
-            "target": target(),
-            "pid": os.getpid(),
-            "problems": problems or [],
-        },
-    )
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def info(paths: Paths) -> dict:
-    state = _read_state(paths)
-    last_run = state.get("last_run", {})
-    if last_run.get("status") == "running" and not _alive(last_run.get("pid")):
-        last_run = {**last_run, "status": "interrupted"}  # killed: the next run redoes its work
-    return {
-        "warehouse": str(paths.warehouse),
-        "serving_database": str(paths.serving_database),
-        "parquet_dir": str(paths.parquet_dir),
-        "last_run_time": last_run.get("finished_at") or last_run.get("started_at"),
-        "last_run_status": last_run.get("status", "never run"),
-        "last_run": last_run or None,
-        "last_publish": state.get("last_publish"),
-        # Serving holds the marts of the last successful run; false after a failed one.
-        "serving_is_current": bool(last_run) and last_run.get("status") == "success",
-    }
+def published(paths: Paths) -> dict | None:
+    """What the serving copy holds, read from the copy itself; None before the first publish."""
+    if not paths.serving_database.exists():
+        return None
+    with connect(paths.serving_database, read_only=True) as con:
+        try:
+            row = con.execute("select run_id, published_at, rows_per_mart from meta.publication").fetchone()
+        except duckdb.CatalogException:
+            return {"run_id": None, "published_at": None, "rows": None}  # published by an older version
+    run_id, published_at, rows = row
+    return {"run_id": run_id, "published_at": published_at.isoformat(timespec="seconds"), "rows": json.loads(rows)}
 
 
 def print_summary(paths: Paths) -> None:
@@ -179,8 +200,6 @@ def print_summary(paths: Paths) -> None:
             f"{campaign_id[:10]:<10} {(name or '')[:28]:<28} {(status or '')[:10]:<10} {sent:>8} {delivered:>10} "
             f"{_percent(open_rate):>10} {_percent(click_rate):>10}"
         )
-
-
     if len(rows) > len(shown):
         print(f"... and {len(rows) - len(shown)} more campaigns (all of them: marts.campaign_metrics)")
 

@@ -28,8 +28,7 @@ import os
 import shutil
 from pathlib import Path
 
-from campaign_dw import config
-from campaign_dw.config import Paths
+from campaign_dw.config import Paths, Settings
 from campaign_dw.raw_contract import RAW_TABLES
 from campaign_dw.warehouse import connect, hold_writer_lock_until_exit, reader_lock
 
@@ -78,13 +77,13 @@ def prepare(paths: Paths) -> None:
     os.environ["SPARK_CONF_DIR"] = str(conf_dir)
 
 
-def export_raw(paths: Paths) -> dict[str, int]:
+def export_raw(paths: Paths, duckdb_config: dict[str, str] | None = None) -> dict[str, int]:
     """Write every load of every raw table not yet exported as one Parquet file; return the
     number of rows written per table. Idempotent: a file per (table, load) is written once,
     under a temporary name first, so a killed export leaves no partial file behind."""
     target = raw_dir(paths)
     written: dict[str, int] = {}
-    with reader_lock(paths), connect(paths.warehouse, read_only=True) as con:
+    with reader_lock(paths), connect(paths.warehouse, read_only=True, config=duckdb_config) as con:
         loads = con.execute(
             "select table_name, load_id, sum(row_count) from raw._load_log where status = 'loaded' "
             "group by table_name, load_id order by min(loaded_at)"
@@ -112,7 +111,7 @@ def _copy(con, select: str, parameters: list, file: Path) -> None:
 _session = None
 
 
-def session():
+def session(settings: Settings):
     """A Spark session for the checks and serving, configured like dbt's (see module doc)."""
     global _session
     if _session is None:
@@ -128,26 +127,26 @@ def session():
             # it until it ends: so it keeps the writer lock too, and the next run's dbt (another
             # process) waits for this run to end instead of failing on the metastore.
             if os.environ.get("CAMPAIGN_DW_SPARK_METHOD", "session") == "session":
-                hold_writer_lock_until_exit(config.paths())
+                hold_writer_lock_until_exit(settings.paths)
             builder = builder.appName("campaign-dw checks").enableHiveSupport()
         # As in dbt-spark's sessions: casts that fail give NULL rather than an error.
         _session = builder.config("spark.sql.ansi.enabled", "false").getOrCreate()
     return _session
 
 
-def frame(sql: str):
+def frame(settings: Settings, sql: str):
     """A query on Spark as a DataFrame whose timestamps are the naive UTC values they hold
     (collected as they are, pyspark would shift them into this machine's zone)."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import TimestampType
 
-    result = session().sql(sql)
+    result = session(settings).sql(sql)
     return result.select(*[
         F.col(f.name).cast("timestamp_ntz").alias(f.name) if isinstance(f.dataType, TimestampType) else F.col(f.name)
         for f in result.schema.fields
     ])
 
 
-def query(sql: str) -> list[dict]:
+def query(settings: Settings, sql: str) -> list[dict]:
     """Rows of a query on Spark, as dicts of Python values."""
-    return [row.asDict() for row in frame(sql).collect()]
+    return [row.asDict() for row in frame(settings, sql).collect()]

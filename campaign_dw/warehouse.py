@@ -1,9 +1,12 @@
-"""Connections to the warehouse file and the single-writer lock.
+"""Connections to the warehouse file and its lock.
 
 DuckDB lets one process write a database file, and an open read-write connection keeps
-every other process out, readers included. Every writer in this project (load, build,
-publish) therefore takes ``writer_lock`` first, so that a second writer waits its turn
-instead of failing, and every connection is closed as soon as its work is done.
+every other process out, readers included. Every writer in this project therefore takes
+``writer_lock`` first, so that a second writer waits its turn instead of failing, and every
+connection is closed as soon as its work is done. A load holds the lock while it loads; a
+run (build, schedule, sensor or UI) holds it from its first step until its marts are
+published, so that no other writer can change the marts between a run's checks and its
+publishing (orchestration/defs/resources.py).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from campaign_dw.config import Paths, duckdb_settings
+from campaign_dw.config import Paths
 
 
 # Lock files this process holds exclusively: a nested request of the same process is granted
@@ -71,10 +74,12 @@ def reader_lock(paths: Paths):
 
 
 @contextmanager
-def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(path: Path, read_only: bool = False, config: dict[str, str] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to a DuckDB file, closed on exit. `config`: DuckDB settings (threads,
+    memory_limit), as `Settings.duckdb_config` gives them."""
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only, config=duckdb_settings())
+    con = duckdb.connect(str(path), read_only=read_only, config=config or {})
     # Session time zone UTC, so that text timestamps without an offset read as UTC. (Set after
     # connecting: the setting lives in the icu extension, which loads on first use.)
     con.execute("set TimeZone = 'UTC'")

@@ -1,6 +1,5 @@
 """Shared fixtures. The sample is built once per session through the real Dagster job."""
 
-import os
 import shutil
 from pathlib import Path
 
@@ -8,15 +7,7 @@ import duckdb
 import pytest
 
 from campaign_dw import config
-from campaign_dw.loader import load_directory
-
-
-@pytest.fixture(scope="session", autouse=True)
-def dagster_home(tmp_path_factory):
-    """Runs of the test session go to a throw-away Dagster instance, not the project's."""
-    home = tmp_path_factory.mktemp("dagster_home")
-    os.environ["DAGSTER_HOME"] = str(home)
-    yield home
+from campaign_dw.config import Settings
 
 
 def query(database: Path, sql: str, parameters: list | None = None) -> list[tuple]:
@@ -41,21 +32,26 @@ def generated_batches(root: Path, count: int, events: int, seed: int) -> list[Pa
     return folders
 
 
-@pytest.fixture(scope="session")
-def sample_warehouse(tmp_path_factory) -> config.Paths:
-    """The sample in seeds/ loaded and built by `campaign-dw build`'s job (read-only for tests)."""
+def build(settings: Settings, **kwargs):
+    """Run warehouse_job (as `campaign-dw build` does) and return its report."""
     from orchestration.build import run_build
 
-    paths = config.paths(tmp_path_factory.mktemp("sample") / "warehouse.duckdb")
-    load_directory(config.SAMPLE_DIR, paths)
-    outcome = run_build(paths)
-    assert outcome.success, outcome.problems
-    return paths
+    report, _ = run_build(settings, **kwargs)
+    return report
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse(tmp_path_factory) -> Settings:
+    """The sample in seeds/ loaded and built by `campaign-dw build`'s job (read-only for tests)."""
+    settings = Settings(warehouse=tmp_path_factory.mktemp("sample") / "warehouse.duckdb", landing=config.SAMPLE_DIR)
+    report = build(settings)
+    assert report.status == "success", report.problems
+    return settings.with_(landing=None)
 
 
 @pytest.fixture
-def sample_copy(sample_warehouse, tmp_path) -> config.Paths:
+def sample_copy(sample_warehouse, tmp_path) -> Settings:
     """A private copy of the built sample warehouse that a test may change."""
-    paths = config.paths(tmp_path / "warehouse.duckdb")
-    shutil.copy(sample_warehouse.warehouse, paths.warehouse)
-    return paths
+    settings = sample_warehouse.with_(warehouse=tmp_path / "warehouse.duckdb")
+    shutil.copy(sample_warehouse.warehouse, settings.warehouse)
+    return settings

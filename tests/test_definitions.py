@@ -1,12 +1,15 @@
-"""The Dagster code location: an accidental change to the asset graph, the schedule, the
-sensors or the checks is caught here."""
+"""The Dagster code location: the asset graph, what starts runs, and how runs are executed."""
+
+import subprocess
 
 import dagster as dg
 import pytest
 
+from campaign_dw.config import DBT_EXECUTABLE, Settings
 from campaign_dw.raw_contract import RAW_TABLES
 from campaign_dw.serving import MART_TABLES
 from orchestration.definitions import defs
+from orchestration.defs.resources import WarehouseResource
 
 
 @pytest.fixture(scope="module")
@@ -29,99 +32,101 @@ def test_asset_keys_and_groups(graph):
         assert group == key.split("/")[0] or (key == "landing/raw_files" and group == "raw"), key
 
 
-def test_lineage_runs_from_files_to_serving(graph):
+def test_lineage_reads_raw_staging_intermediate_marts_serving(graph):
     def parents(key):
         return {p.to_user_string() for p in graph.get(dg.AssetKey.from_user_string(key)).parent_keys}
 
     assert parents("raw/email_events") == {"landing/raw_files"}
-    assert parents("staging/base_recruiting__email_events") == {"raw/email_events"}
-    assert parents("staging/stg_recruiting__email_events") == {"staging/base_recruiting__email_events"}
+    assert parents("staging/stg_recruiting__email_events") == {"raw/email_events"}
+    assert parents("intermediate/int_email_events_deduplicated") == {"staging/stg_recruiting__email_events"}
     assert parents("marts/campaign_metrics") == {
-        "intermediate/int_message_emails_counted", "staging/stg_recruiting__campaigns"}
-    assert "intermediate/int_emails_flagged" in parents("intermediate/int_message_emails_counted")
+        "intermediate/int_message_emails_counted", "intermediate/int_campaigns_current"}
+    # Every per-campaign model waits for the list of touched campaigns.
+    for model in ("int_emails_flagged", "int_opens_tracked", "int_audiences_counted"):
+        assert "intermediate/int_campaigns_touched" in parents(f"intermediate/{model}")
     assert {f"marts/{t}" for t in MART_TABLES} <= parents("serving/marts")
 
 
-def test_python_checks_are_blocking_and_on_the_right_assets(graph):
+def test_the_python_checks_block_publishing(graph):
     checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
     python_checks = {
         ("marts/campaign_metrics", "rates_match_their_definition"),
-        ("marts/campaign_metrics", "counts_are_consistent"),
         ("marts/campaign_message_metrics", "rates_match_their_definition"),
-        ("marts/campaign_message_metrics", "counts_are_consistent"),
         ("marts/campaign_metrics", "campaign_equals_sum_of_messages"),
         ("marts/campaign_metrics", "counts_match_a_recount_from_staged_events"),
         ("marts/campaign_open_heatmap", "same_total_in_every_time_zone"),
         ("marts/campaign_message_open_heatmap", "same_total_in_every_time_zone"),
-        ("audit/raw_row_reconciliation", "every_raw_row_accounted_for"),
-        ("marts/campaign_link_clicks", "clicks_are_consistent"),
-        ("marts/campaign_message_link_clicks", "clicks_are_consistent"),
+        ("marts/campaign_link_clicks", "no_footer_link_listed"),
+        ("marts/campaign_message_link_clicks", "no_footer_link_listed"),
     }
     assert python_checks <= checks
     for asset, name in python_checks:
         spec = graph.get_check_spec(dg.AssetCheckKey(dg.AssetKey.from_user_string(asset), name))
         assert spec.blocking, (asset, name)
+        assert spec.description and len(spec.description) > 40, (asset, name)
     # dbt tests are asset checks too, and every raw table warns about refused files.
     assert ("marts/campaign_metrics", "unique_campaign_metrics_campaign_id") in checks
     assert {(f"raw/{t}", "no_refused_files") for t in RAW_TABLES} <= checks
-    for table in RAW_TABLES:  # freshness warns, never blocks
+    for table in ("email_sends", "email_events"):  # freshness of the feeds warns, never blocks
         spec = graph.get_check_spec(dg.AssetCheckKey(dg.AssetKey(["raw", table]), "fresh"))
         assert not spec.blocking
 
 
-def test_job_schedule_and_sensors():
-    job = defs.resolve_job_def("warehouse_job")
-    assert job.executor_def.name == "in_process"
-    schedule = defs.resolve_schedule_def("warehouse_schedule")
-    assert schedule.cron_schedule == "0 * * * *" and schedule.job_name == "warehouse_job"
-    sensors = {s.name for s in defs.sensors}
-    assert {"new_landing_files", "record_run_success", "record_run_failure"} <= sensors
+def test_every_run_executes_in_one_process():
+    """The run holds the warehouse from start to end (the resource's set-up and tear-down),
+    which needs every step in one process: the jobs and the implicit asset job the UI's asset
+    pages launch."""
+    for job in (defs.resolve_job_def("warehouse_job"), defs.resolve_job_def("drift_job"),
+                defs.resolve_implicit_global_asset_job_def()):
+        assert job.executor_def.name == "in_process", job.name
 
 
-def test_landing_sensor_requests_a_run_only_when_files_change(tmp_path, monkeypatch):
+def test_the_drift_job_is_not_part_of_a_build():
+    build_ops = {node.name for node in defs.resolve_job_def("warehouse_job").graph.node_defs}
+    assert "recount_every_campaign" not in build_ops
+    assert defs.resolve_schedule_def("drift_schedule").job_name == "drift_job"
+
+
+def test_the_landing_sensor_loads_only_from_a_named_folder(tmp_path):
+    """No landing folder named: the sensor skips and says why (the sample never leaks into a
+    warehouse). Named: a run when files appear or change, not again for the same files."""
     from orchestration.defs.automation import new_landing_files
 
-    monkeypatch.setenv("CAMPAIGN_DW_LANDING", str(tmp_path))
-    context = dg.build_sensor_context()
-    assert isinstance(new_landing_files(context), dg.SkipReason)
-    (tmp_path / "email_events.csv").write_text("event_id\n")
-    request = new_landing_files(context)
+    def evaluate(settings, cursor=None):
+        resources = {"warehouse": WarehouseResource.from_settings(settings)}
+        with dg.build_sensor_context(cursor=cursor, resources=resources) as context:
+            return new_landing_files(context)
+
+    settings = Settings(warehouse=tmp_path / "w.duckdb")
+    unnamed = evaluate(settings)
+    assert isinstance(unnamed, dg.SkipReason) and "no landing folder named" in unnamed.skip_message
+
+    settings = settings.with_(landing=tmp_path / "landing")
+    (tmp_path / "landing").mkdir()
+    assert isinstance(evaluate(settings), dg.SkipReason)
+    (tmp_path / "landing" / "email_events.csv").write_text("event_id\n")
+    request = evaluate(settings)
     assert isinstance(request, dg.RunRequest)
-    context = dg.build_sensor_context(cursor=request.run_key)
-    assert isinstance(new_landing_files(context), dg.SkipReason)
-
-
-def test_a_run_keeps_its_dbt_parse_state_for_the_next_one(tmp_path):
-    """The next run against the same warehouse skips dbt's full parse: a run's partial-parse
-    file replaces the project's (which dagster-dbt copies into each run's target folder)."""
-    from orchestration.defs.dbt import dbt_project, keep_parse_state
-
-    kept = dbt_project().project_dir / dbt_project().target_path / "partial_parse.msgpack"
-    original = kept.read_bytes() if kept.exists() else None
-    run_target = tmp_path / "warehouse_dbt_models-run"
-    run_target.mkdir()
-    (run_target / "partial_parse.msgpack").write_bytes(b"state of this run")
-    try:
-        keep_parse_state(run_target)
-        assert kept.read_bytes() == b"state of this run"
-        assert not list(kept.parent.glob("partial_parse.msgpack.*"))  # no staged copy left behind
-    finally:
-        if original is None:
-            kept.unlink(missing_ok=True)
-        else:
-            kept.write_bytes(original)
+    assert isinstance(evaluate(settings, cursor=request.run_key), dg.SkipReason)
+    assert not settings.paths.lock_file.exists()  # evaluating a sensor takes no lock
 
 
 def test_the_dbt_resource_starts_dbt_once_per_run(monkeypatch, tmp_path):
     """The resource skips dagster-dbt's `dbt --version` subprocess and in-process adapter (6 s
-    of every build): the version it assumes is the one the project's dbt executable reports,
-    and starting an invocation runs no other dbt process than the build itself."""
-    import subprocess
-
+    of every build) by overriding two private members of dagster-dbt: this fails loudly when
+    an upgrade changes them. The version it assumes is the one the project's dbt reports, and
+    starting an invocation runs no other dbt process than the command itself."""
+    import dagster_dbt
+    from dagster_dbt import DbtCliResource
     from packaging import version
 
-    from campaign_dw.config import DBT_EXECUTABLE
     from orchestration.defs.dbt import WarehouseDbtResource, dbt_project
+
+    assert dagster_dbt.__version__ == "0.29.27", (
+        "dagster-dbt changed: check that WarehouseDbtResource's overrides (_cli_version, "
+        "_initialize_dbt_core_adapter) still exist and are still called by DbtCliResource.cli"
+    )
+    assert {"_cli_version", "_initialize_dbt_core_adapter"} <= set(vars(DbtCliResource))
 
     resource = defs.resources["dbt"]
     assert isinstance(resource, WarehouseDbtResource)
@@ -135,5 +140,5 @@ def test_the_dbt_resource_starts_dbt_once_per_run(monkeypatch, tmp_path):
     monkeypatch.setattr("dagster_dbt.core.resource.check_output", no_subprocess)
     fresh = WarehouseDbtResource(project_dir=dbt_project(), profiles_dir=str(dbt_project().profiles_dir),
                                  dbt_executable=DBT_EXECUTABLE)
-    invocation = fresh.cli(["parse", "--target-path", str(tmp_path)], raise_on_error=True)
+    invocation = fresh.cli(["parse"], target_path=tmp_path, raise_on_error=True)
     assert invocation.is_successful()

@@ -1,26 +1,27 @@
-"""Loading in batches with incremental builds gives the marts of one full build over all
-batches: late events, duplicates across loads, orphans whose send arrives later, sends
-whose message arrives later, and dimension updates included."""
+"""Generated batches loaded and built one after the other through the real job (dbt tests and
+Python checks included) give the marts of one full build over all batches: late events,
+duplicates across loads, orphans whose send arrives later, sends whose message arrives later
+or moves away, dimension versions, and a late earlier open that un-counts a first open. And
+a build recomputes only the campaigns its batch touched.
+(Random sequences of small batches: tests/test_incremental_equals_full.py.)"""
 
 import pytest
-from conftest import generated_batches, query
+from conftest import build, generated_batches, query
 
-from campaign_dw import config
+from campaign_dw.config import Settings
 from campaign_dw.loader import load_directory
 from campaign_dw.serving import MART_TABLES
-from orchestration.build import run_build
+
+pytestmark = pytest.mark.slow
 
 
-def snapshot(paths):
+def snapshot(settings):
     tables = {f"marts.{t}": f"select * from marts.{t} order by all" for t in MART_TABLES}
     tables["audit.raw_row_reconciliation"] = "select * from audit.raw_row_reconciliation order by all"
-    tables["staging.stg_recruiting__audience_memberships"] = (
-        "select * exclude (_row_id, _built_at) from staging.stg_recruiting__audience_memberships order by all"
-    )
     tables["audit.rejected_rows"] = (
         "select table_name, record_key, rejection_reason, source_file, source_row from audit.rejected_rows order by all"
     )
-    return {name: query(paths.warehouse, sql) for name, sql in tables.items()}
+    return {name: query(settings.warehouse, sql) for name, sql in tables.items()}
 
 
 def late_message_files(batch0, batch1, batch2):
@@ -72,55 +73,6 @@ def dimension_version_files(batch0, batch1, batch2):
         )
 
 
-@pytest.fixture(scope="module")
-def batches(tmp_path_factory):
-    dirs = generated_batches(tmp_path_factory.mktemp("batches"), count=3, events=40_000, seed=11)
-    late_message_files(*dirs)
-    dimension_version_files(*dirs)
-    return dirs
-
-
-def test_incremental_batches_equal_one_full_build(batches, tmp_path):
-    incremental = config.paths(tmp_path / "incremental" / "warehouse.duckdb")
-    waiting_sql = "select waiting_rows from audit.raw_row_reconciliation where table_name = 'email_sends'"
-    late_sql = "select emails_sent from marts.campaign_message_metrics where message_id = 'C000001-M9'"
-    for number, folder in enumerate(batches):
-        outcome = run_build(incremental, landing=folder)
-        assert outcome.success, outcome.problems
-        if number == 0:  # the sends of the message that has not arrived wait
-            assert query(incremental.warehouse, waiting_sql) == [(2,)]
-        if number == 1:  # it arrived: they are counted
-            assert query(incremental.warehouse, waiting_sql) == [(0,)]
-            assert query(incremental.warehouse, late_sql) == [(2,)]
-    # The message moved to another campaign: its sends (of the old campaign) wait again.
-    assert query(incremental.warehouse, waiting_sql) == [(2,)]
-    assert query(incremental.warehouse, late_sql) == [(0,)]
-
-    full = config.paths(tmp_path / "full" / "warehouse.duckdb")
-    for folder in batches:
-        load_directory(folder, full)
-    outcome = run_build(full, landing=batches[-1])
-    assert outcome.success, outcome.problems
-
-    # The versions of dimension_version_files, on both warehouses.
-    for paths in (incremental, full):
-        assert query(paths.warehouse, "select prospect_id, exited_at, exit_reason from staging.stg_recruiting__audience_memberships "
-                                      "where prospect_id like 'PV%' order by 1") == [("PV1", None, None), ("PV2", None, None)]
-        assert query(paths.warehouse, "select email from staging.stg_recruiting__prospects where prospect_id = 'P1'") == [
-            ("new@mail.example",)]
-
-    expected = snapshot(full)
-    actual = snapshot(incremental)
-    for name in expected:
-        assert actual[name] == expected[name], name
-    assert query(full.warehouse, "select sum(emails_sent) from marts.campaign_metrics")[0][0] > 10_000
-
-    # --full-refresh rebuilds everything from raw, to the same numbers.
-    outcome = run_build(incremental, landing=batches[-1], full_refresh=True)
-    assert outcome.success, outcome.problems
-    assert snapshot(incremental)["marts.campaign_metrics"] == expected["marts.campaign_metrics"]
-
-
 def heatmap_edge_files(batch0, batch1, batch2):
     """Changes that must take a campaign's heatmap cells away on an incremental build:
     an earlier open arriving late makes an email's counted first open no longer first (and
@@ -146,42 +98,63 @@ def heatmap_edge_files(batch0, batch1, batch2):
     )
 
 
-def test_per_campaign_models_recompute_only_touched_campaigns_and_equal_a_full_build(tmp_path):
-    batches = generated_batches(tmp_path / "batches", count=3, events=60_000, seed=5)
-    heatmap_edge_files(*batches)
-    incremental = config.paths(tmp_path / "incremental" / "warehouse.duckdb")
+@pytest.fixture(scope="module")
+def batches(tmp_path_factory):
+    dirs = generated_batches(tmp_path_factory.mktemp("batches"), count=3, events=40_000, seed=11)
+    late_message_files(*dirs)
+    dimension_version_files(*dirs)
+    heatmap_edge_files(*dirs)
+    return dirs
+
+
+def test_incremental_batches_equal_one_full_build_and_recompute_only_touched_campaigns(batches, tmp_path):
+    incremental = Settings(warehouse=tmp_path / "incremental" / "warehouse.duckdb")
+    waiting_sql = "select waiting_rows from audit.raw_row_reconciliation where table_name = 'email_sends'"
+    late_sql = "select emails_sent from marts.campaign_message_metrics where message_id = 'C000001-M9'"
     # C000007 is a draft: no generated audience, only the edge email.
     cell_sql = ("select count(*) from marts.campaign_open_heatmap where campaign_id = 'C000007' "
                 "and viewer_timezone = 'UTC' and day_of_week = 3 and hour_of_day = 3")
     for number, folder in enumerate(batches):
-        outcome = run_build(incremental, landing=folder)
-        assert outcome.success, outcome.problems
-        if number == 0:  # the first open of EDGE-1 counts
+        outcome = build(incremental.with_(landing=folder))
+        assert outcome.status == "success", outcome.problems
+        if number == 0:  # the sends of the message that has not arrived wait; EDGE-1's first open counts
+            assert query(incremental.warehouse, waiting_sql) == [(2,)]
             assert query(incremental.warehouse, cell_sql) == [(1,)]
+        if number == 1:  # it arrived: they are counted
+            assert query(incremental.warehouse, waiting_sql) == [(0,)]
+            assert query(incremental.warehouse, late_sql) == [(2,)]
+    # The message moved to another campaign: its sends (of the old campaign) wait again.
+    assert query(incremental.warehouse, waiting_sql) == [(2,)]
+    assert query(incremental.warehouse, late_sql) == [(0,)]
+    # A late, earlier open: EDGE-1's counted first open is no longer first (and the late one
+    # predates tracking); C000004 now ended before tracking began: no heatmap.
     assert query(incremental.warehouse, cell_sql) == [(0,)]
     assert query(incremental.warehouse, "select count(*) from marts.campaign_open_heatmap where campaign_id = 'C000004'") == [(0,)]
 
-    # Only the campaigns touched were recomputed: the others kept the cells of batch 0.
-    kept = query(incremental.warehouse, """
-        select count(distinct campaign_id) filter (where _events_seen_through < newest),
-               count(distinct campaign_id)
-        from intermediate.int_message_heatmap_cells_counted,
-             (select max(_events_seen_through) as newest from intermediate.int_message_heatmap_cells_counted)
-    """)[0]
-    assert 0 < kept[0] < kept[1], kept
-    # So were the message counts of the metric marts.
-    kept = query(incremental.warehouse, """
-        select count(distinct campaign_id) filter (where _built_at < newest), count(distinct campaign_id)
-        from intermediate.int_message_emails_counted,
-             (select max(_built_at) as newest from intermediate.int_message_emails_counted)
-    """)[0]
-    assert 0 < kept[0] < kept[1], kept
+    # Only the campaigns touched were recomputed by the last build: the others kept the rows
+    # of earlier builds.
+    for table in ("int_message_heatmap_cells_counted", "int_message_emails_counted"):
+        kept, recomputed = query(incremental.warehouse, f"""
+            select count(distinct campaign_id) filter (where _built_at < newest),
+                   count(distinct campaign_id) filter (where _built_at = newest)
+            from intermediate.{table}, (select max(_built_at) as newest from intermediate.{table})
+        """)[0]
+        assert kept > 0 and recomputed > 0, (table, kept, recomputed)
+    touched = query(incremental.warehouse, "select count(*) from intermediate.int_campaigns_touched")[0][0]
+    campaigns = query(incremental.warehouse, "select count(*) from intermediate.int_campaigns_current")[0][0]
+    assert 0 < touched < campaigns
 
-    full = config.paths(tmp_path / "full" / "warehouse.duckdb")
+    full = Settings(warehouse=tmp_path / "full" / "warehouse.duckdb")
     for folder in batches:
-        load_directory(folder, full)
-    outcome = run_build(full, landing=batches[-1])
-    assert outcome.success, outcome.problems
+        load_directory(folder, full.paths)
+    outcome = build(full)
+    assert outcome.status == "success", outcome.problems
     expected, actual = snapshot(full), snapshot(incremental)
     for name in expected:
         assert actual[name] == expected[name], name
+    assert query(full.warehouse, "select sum(emails_sent) from marts.campaign_metrics")[0][0] > 10_000
+
+    # --full-refresh rebuilds everything from raw, to the same numbers.
+    outcome = build(incremental, full_refresh=True)
+    assert outcome.status == "success", outcome.problems
+    assert snapshot(incremental) == expected

@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from campaign_dw import config
-from campaign_dw.cli import main
+from orchestration.cli import main
 from campaign_dw.loader import load_directory
 from campaign_dw.raw_contract import RAW_TABLES
 from conftest import query

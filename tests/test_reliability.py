@@ -1,4 +1,5 @@
-"""Serving while runs write, crash safety (SIGKILL at several points), clear I/O errors."""
+"""Serving while runs write, runs that never overlap, crash safety (SIGKILL while a load or
+a build is running), old Parquet versions that stay readable, clear I/O errors."""
 
 import json
 import os
@@ -10,19 +11,23 @@ import sys
 import time
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
-from campaign_dw import config
+from campaign_dw.config import Settings
 from campaign_dw.generate import generate
 from conftest import query
+
+pytestmark = pytest.mark.slow
 
 CLI = str(Path(sys.executable).with_name("campaign-dw"))
 MARTS = ("campaign_metrics", "campaign_message_metrics", "campaign_message_link_clicks", "campaign_open_heatmap")
 
 
-def env_for(paths):
-    return {**os.environ, "CAMPAIGN_DW_WAREHOUSE": str(paths.warehouse)}
+def env_for(settings):
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGN_DW_")},
+            "CAMPAIGN_DW_WAREHOUSE": str(settings.warehouse)}
 
 
 def marts(database):
@@ -39,27 +44,58 @@ def landing(tmp_path_factory):
 @pytest.fixture(scope="module")
 def reference(landing, tmp_path_factory):
     """The marts of an uninterrupted load + build."""
-    paths = config.paths(tmp_path_factory.mktemp("reference") / "warehouse.duckdb")
-    subprocess.run([CLI, "load", str(landing)], env=env_for(paths), check=True, capture_output=True)
-    subprocess.run([CLI, "build", "--landing", str(landing)], env=env_for(paths), check=True, capture_output=True)
-    return marts(paths.warehouse)
+    settings = Settings(warehouse=tmp_path_factory.mktemp("reference") / "warehouse.duckdb")
+    subprocess.run([CLI, "build", "--landing", str(landing)], env=env_for(settings), check=True, capture_output=True)
+    return marts(settings.warehouse)
 
 
-def kill_after(args, env, seconds):
-    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    time.sleep(seconds)
-    os.killpg(process.pid, signal.SIGKILL)  # the CLI and its dbt child, as a crash would
+def start(args, env):
+    return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def kill(process) -> None:
+    """SIGKILL the process and its children (dbt), as a crash would; it must still be running."""
+    assert process.poll() is None, "the process ended before the kill: the kill proves nothing"
+    os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+
+
+def wait_for_event(settings, reached, timeout=300):
+    """Poll the warehouse's Dagster event log until an event of its newest run satisfies
+    `reached(event)`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        home = settings.paths.dagster_home
+        if (home / "dagster.yaml").exists():
+            with dg.DagsterInstance.from_config(str(home)) as instance:
+                runs = instance.get_runs(limit=1)
+                if runs:
+                    for entry in instance.all_logs(runs[0].run_id):
+                        if entry.dagster_event and reached(entry.dagster_event):
+                            return
+        time.sleep(0.2)
+    raise AssertionError("the run never reached the point to kill it at")
+
+
+def step_started(step_key):
+    return lambda event: event.event_type == dg.DagsterEventType.STEP_START and event.step_key == step_key
+
+
+def materialized(asset):
+    return lambda event: (event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
+                          and event.asset_key.to_user_string() == asset)
 
 
 @pytest.mark.parametrize("kill_load_at", [0.2, 0.6, 1.2])
 def test_a_killed_load_is_redone_exactly_once(landing, reference, tmp_path, kill_load_at):
-    paths = config.paths(tmp_path / "warehouse.duckdb")
-    env = env_for(paths)
-    kill_after([CLI, "load", str(landing)], env, kill_load_at)
+    settings = Settings(warehouse=tmp_path / "warehouse.duckdb")
+    env = env_for(settings)
+    process = start([CLI, "load", str(landing)], env)
+    time.sleep(kill_load_at)
+    kill(process)
     subprocess.run([CLI, "load", str(landing)], env=env, check=True, capture_output=True)
     # No file half-loaded: every loaded file's rows are all there, once.
-    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         for table, source, expected in con.execute(
             "select table_name, source_file, row_count from raw._load_log where status = 'loaded'"
         ).fetchall():
@@ -67,69 +103,119 @@ def test_a_killed_load_is_redone_exactly_once(landing, reference, tmp_path, kill
             assert actual == expected, source
         loaded = con.execute("select count(distinct source_file) from raw._load_log where status = 'loaded'").fetchone()[0]
     assert loaded == len([p for p in landing.rglob("*.parquet")])
-    subprocess.run([CLI, "build", "--landing", str(landing)], env=env, check=True, capture_output=True)
-    assert marts(paths.warehouse) == reference
+    subprocess.run([CLI, "build"], env=env, check=True, capture_output=True)
+    assert marts(settings.warehouse) == reference
 
 
-@pytest.mark.parametrize("kill_build_at", [4.0, 9.0, 14.0])
-def test_a_killed_build_completes_on_the_next_run(landing, reference, tmp_path, kill_build_at):
-    paths = config.paths(tmp_path / "warehouse.duckdb")
-    env = env_for(paths)
-    subprocess.run([CLI, "load", str(landing)], env=env, check=True, capture_output=True)
-    kill_after([CLI, "build", "--landing", str(landing)], env, kill_build_at)
+@pytest.mark.parametrize(
+    "kill_when",
+    [
+        pytest.param(step_started("raw_tables"), id="while-loading"),
+        pytest.param(materialized("intermediate/int_emails_flagged"), id="in-the-middle-of-dbt"),
+        pytest.param(step_started("serving__marts"), id="while-publishing"),
+    ],
+)
+def test_a_killed_build_completes_on_the_next_run(landing, reference, tmp_path, kill_when):
+    settings = Settings(warehouse=tmp_path / "warehouse.duckdb")
+    env = env_for(settings)
+    process = start([CLI, "build", "--landing", str(landing)], env)
+    wait_for_event(settings, kill_when)
+    kill(process)
     info = json.loads(subprocess.run([CLI, "info"], env=env, capture_output=True, text=True, check=True).stdout)
-    assert info["last_run_status"] in ("interrupted", "success")
+    assert info["last_run_status"] == "interrupted"
     done = subprocess.run([CLI, "build", "--landing", str(landing)], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert marts(paths.warehouse) == reference
-    assert marts(paths.serving_database) == reference
+    assert marts(settings.warehouse) == reference
+    assert marts(settings.paths.serving_database) == reference
+    assert not list(settings.paths.root.glob(".*.tmp"))  # a killed publish leaves nothing behind
 
 
-def test_readers_of_the_serving_database_never_fail_nor_see_half_a_run(sample_warehouse, landing, tmp_path):
-    """A BI-like reader in another process polls serving through a whole build that changes
-    the numbers: it never errors, never blocks the run, and always sees one run's totals."""
-    shutil.copytree(sample_warehouse.root, tmp_path / "wh", symlinks=True, ignore=shutil.ignore_patterns("*.lock"))
-    paths = config.paths(tmp_path / "wh" / sample_warehouse.warehouse.name)
-    before = query(paths.serving_database, "select sum(emails_sent) from marts.campaign_metrics")[0][0]
+def test_two_builds_at_once_never_overlap_and_serving_only_holds_checked_marts(sample_warehouse, landing, tmp_path):
+    """Two builds of one warehouse started together (two landing folders): the second waits
+    for the first from its first step to the first one's publishing; both end well; a BI reader
+    polling serving all along only ever sees the marts of a run whose checks passed."""
+    shutil.copy(sample_warehouse.warehouse, tmp_path / "warehouse.duckdb")
+    settings = Settings(warehouse=tmp_path / "warehouse.duckdb")
+    subprocess.run([CLI, "build"], env=env_for(settings), check=True, capture_output=True)  # serving exists
     reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(paths.serving_database), str(tmp_path / "reads.json")],
+        [sys.executable, "-c", READER, str(settings.paths.serving_database), str(tmp_path / "reads.json")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    time.sleep(1)
-    built = subprocess.run([CLI, "build", "--landing", str(landing)], env=env_for(paths), capture_output=True, text=True)
+    later = tmp_path / "later"
+    generate(later, events=20_000, seed=3, increment=1)
+    builds = [subprocess.Popen([CLI, "build", "--landing", str(folder)], env=env_for(settings),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+              for folder in (landing, later)]
+    outputs = [b.communicate(timeout=900) for b in builds]
     time.sleep(1)
     reader.terminate()
     _, err = reader.communicate(timeout=30)
-    assert built.returncode == 0, built.stderr[-3000:]
+    for build, (out, stderr) in zip(builds, outputs, strict=True):
+        assert build.returncode == 0, stderr[-3000:]
+
+    with dg.DagsterInstance.from_config(str(settings.paths.dagster_home)) as instance:
+        runs = instance.get_runs(limit=2)
+        spans = []
+        for run in runs:
+            stamps = [e.timestamp for e in instance.all_logs(run.run_id)
+                      if e.dagster_event and e.dagster_event.event_type in
+                      (dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS)]
+            spans.append((min(stamps), max(stamps)))
+        succeeded = {r.run_id for r in instance.get_runs() if r.status == dg.DagsterRunStatus.SUCCESS}
+    (first_start, first_end), (second_start, second_end) = sorted(spans)
+    assert first_end <= second_start, "the two runs' steps overlapped"
+
     reads = json.loads((tmp_path / "reads.json").read_text())
-    after = query(paths.serving_database, "select sum(emails_sent) from marts.campaign_metrics")[0][0]
-    assert after != before
     assert reads["errors"] == [], err
     assert reads["reads"] > 20
-    # Every read saw a consistent copy: campaign totals = message totals, of one run or the other.
-    assert all(total in (before, after) and total == by_message for total, by_message in reads["totals"])
+    for run_id, total, by_message in reads["seen"]:
+        assert run_id in succeeded and total == by_message
+    assert len({run_id for run_id, _, _ in reads["seen"]}) >= 2
+    assert marts(settings.paths.serving_database) == marts(settings.warehouse)
 
 
 READER = r"""
 import json, signal, sys, time
 import duckdb
 path, out = sys.argv[1], sys.argv[2]
-state = {"reads": 0, "errors": [], "totals": []}
+state = {"reads": 0, "errors": [], "seen": []}
 def stop(*_):
     json.dump(state, open(out, "w")); sys.exit(0)
 signal.signal(signal.SIGTERM, stop)
 while True:
     try:
         with duckdb.connect(path, read_only=True) as con:
-            total, by_message = con.execute(
-                "select (select sum(emails_sent) from marts.campaign_metrics),"
+            seen = con.execute(
+                "select (select run_id from meta.publication),"
+                "       (select sum(emails_sent) from marts.campaign_metrics),"
                 "       (select sum(emails_sent) from marts.campaign_message_metrics)").fetchone()
-        state["totals"].append([int(total), int(by_message)])
+        state["seen"].append([seen[0], int(seen[1]), int(seen[2])])
         state["reads"] += 1
     except Exception as error:
         state["errors"].append(repr(error))
     time.sleep(0.05)
 """
+
+
+def test_a_replaced_parquet_version_stays_readable_for_its_grace_period(sample_copy):
+    """A BI reader resolves marts_parquet/ to a version folder and scans its files later: the
+    next publish must not delete them under it. They go once the grace period since they were
+    replaced has passed."""
+    from campaign_dw.serving import publish
+
+    publish(sample_copy)
+    old = sample_copy.paths.parquet_dir.resolve()  # the reader resolved the symlink
+    publish(sample_copy, parquet_grace_seconds=3600)
+    assert sample_copy.paths.parquet_dir.resolve() != old
+    rows = query(sample_copy.warehouse, f"select count(*) from read_parquet('{old}/campaign_metrics.parquet')")
+    assert rows == [(4,)]
+    time.sleep(1.1)
+    publish(sample_copy, parquet_grace_seconds=1)  # `old` was replaced more than a second ago
+    assert not old.exists()
+    current = sample_copy.paths.parquet_dir.resolve()
+    assert query(sample_copy.warehouse, f"select count(*) from read_parquet('{current}/campaign_metrics.parquet')") == [(4,)]
+    versions = [p for p in sample_copy.paths.parquet_versions_dir.iterdir() if p.is_dir()]
+    assert len(versions) == 2  # the current one and the one replaced a moment ago
 
 
 def test_disk_full_is_a_clear_message(landing, tmp_path):
@@ -156,13 +242,14 @@ def test_a_lock_held_until_exit_makes_other_writers_wait_and_is_reentrant(tmp_pa
     lock kept until the process ends, other processes wait for it, the process itself does not."""
     import fcntl
 
-    paths = config.paths(tmp_path / "w.duckdb")
+    paths = Settings(warehouse=tmp_path / "w.duckdb").paths
     holder = subprocess.Popen(
         [sys.executable, "-c",
          "import sys, time\n"
-         "from campaign_dw import config\n"
+         "from pathlib import Path\n"
+         "from campaign_dw.config import Paths\n"
          "from campaign_dw.warehouse import hold_writer_lock_until_exit, reader_lock, writer_lock\n"
-         f"paths = config.paths({str(paths.warehouse)!r})\n"
+         f"paths = Paths(Path({str(paths.warehouse)!r}))\n"
          "hold_writer_lock_until_exit(paths)\n"
          "with writer_lock(paths), reader_lock(paths):\n"  # nested in the same process: granted
          "    print('held', flush=True)\n"

@@ -17,14 +17,18 @@ import pytest
 from conftest import generated_batches, query
 
 from campaign_dw import config
+from campaign_dw.config import Settings
 from campaign_dw.loader import load_directory
 from campaign_dw.serving import MART_TABLES
-from orchestration.build import run_build
+from conftest import build
+
+pytestmark = pytest.mark.slow
 
 CAMPAIGN_DW = str(Path(sys.executable).with_name("campaign-dw"))
 
 
 def spark_build(paths: config.Paths, landing: Path) -> subprocess.CompletedProcess:
+    """`campaign-dw build --target spark`, as an engineer runs it."""
     result = subprocess.run(
         [CAMPAIGN_DW, "--warehouse", str(paths.warehouse), "build", "--target", "spark", "--landing", str(landing)],
         capture_output=True, text=True, timeout=900,
@@ -64,7 +68,7 @@ def test_sample_on_spark_equals_duckdb(sample_warehouse, tmp_path):
     assert " 0 problems" in result.stdout
     assert "C1         Backend engineers Q1" in result.stdout  # the summary read from serving
 
-    expected = marts(sample_warehouse.serving_database)
+    expected = marts(sample_warehouse.paths.serving_database)
     assert sum(len(rows) for _, rows in expected.values()) > 200
     assert_same_marts(expected, marts(paths.serving_database))
     # The raw rows reached Spark through the Parquet export, each load once.
@@ -86,11 +90,12 @@ def test_incremental_spark_build_equals_full_duckdb_build(two_batches, tmp_path)
     for folder in two_batches:
         spark_build(on_spark, landing=folder)
 
-    on_duckdb = config.paths(tmp_path / "duckdb" / "warehouse.duckdb")
+    on_duckdb = Settings(warehouse=tmp_path / "duckdb" / "warehouse.duckdb")
     for folder in two_batches:
-        load_directory(folder, on_duckdb)
-    outcome = run_build(on_duckdb, landing=two_batches[-1])
-    assert outcome.success, outcome.problems
+        load_directory(folder, on_duckdb.paths)
+    outcome = build(on_duckdb)
+    assert outcome.status == "success", outcome.problems
+    on_duckdb = on_duckdb.paths
 
     expected = marts(on_duckdb.serving_database)
     assert query(on_duckdb.serving_database, "select sum(emails_sent) from marts.campaign_metrics")[0][0] > 1_000
@@ -120,11 +125,11 @@ def test_each_load_is_exported_to_spark_once_with_every_raw_row(sample_copy, tmp
     from campaign_dw.spark import SCHEMA_FILE, export_raw
 
     monkeypatch.setenv("CAMPAIGN_DW_SPARK_RAW", str(tmp_path / "raw"))
-    first = export_raw(sample_copy)
+    first = export_raw(sample_copy.paths)
     assert first == {t: n for (t, n) in query(sample_copy.warehouse, "select table_name, count(*) from ("
                      + " union all ".join(f"select '{t}' as table_name from raw.{t}" for t in RAW_TABLES)
                      + ") group by all")}
-    assert export_raw(sample_copy) == {}  # nothing new: nothing written again
+    assert export_raw(sample_copy.paths) == {}  # nothing new: nothing written again
     for table in RAW_TABLES:
         exported = query(sample_copy.warehouse, f"select * from read_parquet('{tmp_path}/raw/{table}/*.parquet') "
                                                 f"except all select * from raw.{table}")

@@ -1,56 +1,29 @@
 {#-
-  Incremental facts read only what arrived since their last build. New facts are found by
-  `_row_id` (the loader numbers raw rows in arrival order). A change in a dimension that the
-  fact's rows depend on (a new campaign or message, a message moved, a link's url or
-  placement changed) can touch any old row, so then the model rebuilds everything. A
-  fingerprint of those dimension attributes, kept in the fact's rows, tells whether that
-  happened; other dimension changes (a campaign's status, a subject line) do not matter here.
-  Either way the result equals a full refresh.
+  How a build reads only what changed. Two patterns, nothing else (README "Incremental runs"):
+
+  1. Append by arrival. The loader numbers each raw table's rows in arrival order (`_row_id`).
+     Typed staging, the de-duplicated facts, events joined to their sends and the quarantine
+     append what arrived after the newest row they hold (their watermark, read once, as a
+     literal). They never update a row: an event already staged is a duplicate, an orphan
+     event joins its send once.
+
+  2. Replace touched campaigns. Everything counted per campaign from the facts (email flags,
+     message counts, link clicks, tracked opens, heatmap cells, audience counts) lives in
+     models/intermediate/per_campaign. Each build, int_campaigns_touched lists the campaigns
+     whose inputs changed since the last completed build; every per-campaign model deletes
+     exactly those campaigns and inserts their recount, in one transaction (the
+     `replace_touched_campaigns` strategy below). The marts are rebuilt from these counts and
+     the current dimensions.
+
+  How far the last completed build had read is the state table intermediate.completed_builds
+  (a copy of that build's int_inputs_seen). It is written at the very end of a dbt run, and
+  only when every per-campaign model succeeded in that run: a failed or killed build leaves
+  its campaigns touched for the next one. Any older row would be safe too (it only touches
+  more campaigns).
 -#}
 
-{#- What of each dimension the facts depend on. -#}
-{% macro dimension_fingerprint_sql(dimension) -%}
-    {%- set keys = {
-        'campaigns': ('stg_recruiting__campaigns', 'campaign_id'),
-        'campaign_messages': ('stg_recruiting__campaign_messages', "message_id || '/' || campaign_id"),
-        'message_links': ('stg_recruiting__message_links',
-                          "link_id || '/' || coalesce(placement, '') || '/' || coalesce(url, '')"),
-        'viewer_timezones': ('int_viewer_timezones', 'viewer_timezone'),
-    }[dimension] -%}
-    (select count(*) || ':' || coalesce(sum(cast(hash({{ keys[1] }}) % 1000000007 as bigint)), 0)
-     from {{ ref(keys[0]) }})
-{%- endmacro %}
-
-{#- The fingerprints, stored in every row of the fact (constant columns). -#}
-{% macro dimension_fingerprint_columns(dimensions) -%}
-    {%- for d in dimensions %}
-    {{ dimension_fingerprint_sql(d) }} as _dim_{{ d }}_fingerprint
-    {{- "," if not loop.last }}
-    {%- endfor %}
-{%- endmacro %}
-
-{#- True when the model must read everything: a full build, or a dimension changed since.
-    The caller passes is_incremental() (evaluated in the model, where unit tests override it). -#}
-{% macro needs_full_rebuild(dimensions, incremental) -%}
-    {%- if not incremental -%}
-        {{ return(true) }}
-    {%- endif -%}
-    {%- if not execute -%}
-        {{ return(false) }}
-    {%- endif -%}
-    {%- set query -%}
-        select
-        {%- for d in dimensions %}
-            {{ dimension_fingerprint_sql(d) }}
-                is distinct from (select max(_dim_{{ d }}_fingerprint) from {{ this }})
-            {{- " or" if not loop.last }}
-        {%- endfor %}
-    {%- endset -%}
-    {{ return(run_query(query).columns[0].values()[0]) }}
-{%- endmacro %}
-
-{#- The highest value of a column already in this model (the watermark of an input), as a
-    literal: a constant filter lets the engine skip old row groups instead of reading them. -#}
+{#- The highest value of a column already in this model, as a literal (read once, when the
+    model compiles): a constant filter lets the engine skip old row groups. -#}
 {% macro watermark(column, where=none) -%}
     {%- if not execute -%}
         {{ return(0) }}
@@ -61,15 +34,23 @@
     {{ return(run_query(query).columns[0].values()[0] | int) }}
 {%- endmacro %}
 
-{#- Facts delivered at least once, staged incrementally: from the raw rows past the watermark
-    (valid ones only), the first copy of each key received, unless that key is staged already.
-    A full build (no watermark, nothing staged) gives the first copy overall: the same rows. -#}
-{% macro first_copies_since_last_build(base_model, key, columns) -%}
+{#- Pattern 1 for typed staging: the raw rows loaded since the last build. -#}
+{% macro raw_rows_since_last_build(table) -%}
+    select * from {{ source('recruiting', table) }}
+    {% if is_incremental() %}
+    where _row_id > {{ watermark('_row_id') }}
+    {% endif %}
+{%- endmacro %}
+
+{#- Pattern 1 for facts delivered at least once: from the typed rows past the watermark (valid
+    ones only), the first copy of each key received, unless that key is here already. A full
+    build (no watermark, nothing here) gives the first copy overall: the same rows. -#}
+{% macro first_copies_since_last_build(staged_model, key, columns) -%}
 {%- set lookback = var('incremental_lookback_rows', 0) | int -%}
 with
 
 new_rows as (
-    select * from {{ ref(base_model) }}
+    select * from {{ ref(staged_model) }}
     where rejection_reason is null
     {% if is_incremental() %}
         {#- a subquery, not a literal watermark: unit tests give `this` as a fixture -#}
@@ -94,128 +75,132 @@ from new_rows
 inner join first_copies
     on new_rows._row_id = first_copies.first_row_id
 {% if is_incremental() %}
-left join {{ this }} as already_staged
-    on new_rows.{{ key }} = already_staged.{{ key }}
-where already_staged.{{ key }} is null
+left join {{ this }} as already_here
+    on new_rows.{{ key }} = already_here.{{ key }}
+where already_here.{{ key }} is null
 {% endif %}
 {%- endmacro %}
 
 {#- When a row was written: the start of the dbt run that wrote it, the same for every row of
-    a build. Lets a test of an incremental table check just the rows its latest build added
+    a build. Lets a test check just the rows the latest build added
     (tests/generic/unique_in_latest_build.sql). -#}
 {% macro built_at() -%}
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
 
-{#- The large dimensions, staged incrementally: the current version of each key (the valid
-    row that comes first by latest_version_first). A build re-ranks only the keys with raw
-    rows since its last one: their staged version against their new rows; the winner
-    replaces the key's row (delete+insert on the key). A full build ranks every row: the
-    same result, since the staged version already beat all older rows of its key. -#}
-{% macro latest_versions_since_last_build(base_model, key_columns, columns) -%}
-{%- set lookback = var('incremental_lookback_rows', 0) | int -%}
-with
 
-new_rows as (
-    select {{ columns | join(', ') }}, _row_id
-    from {{ ref(base_model) }}
-    where rejection_reason is null
-    {% if is_incremental() %}
-        {#- past the newest staged version (rows that lost since are re-ranked: harmless) -#}
-        and _row_id > (select coalesce(max(_row_id), 0) - {{ lookback }} from {{ this }})
-    {% endif %}
-),
+{#- ---- Pattern 2: replace touched campaigns ------------------------------------------------ -#}
 
-candidates as (
-    select * from new_rows
-    {% if is_incremental() %}
-    union all
-    select {% for column in columns %}staged.{{ column }}, {% endfor %}staged._row_id
-    from {{ this }} as staged
-    inner join (select distinct {{ key_columns | join(', ') }} from new_rows) as touched
-        on {% for key in key_columns %}staged.{{ key }} = touched.{{ key }}{{ " and " if not loop.last }}{% endfor %}
-    {% endif %}
-),
-
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by {{ key_columns | join(', ') }} order by {{ latest_version_first() }}
-        ) as version_rank
-    from candidates
-)
-
-select {{ columns | join(', ') }}, _row_id, {{ built_at() }} as _built_at
-from ranked
-where version_rank = 1
-{%- endmacro %}
-
-{#- Pre-hook of the incremental facts: when a dimension change makes the model rebuild, empty
-    it first, so that rows which no longer qualify (a message moved to another campaign, say)
-    do not stay behind. Runs in the model's transaction. -#}
-{% macro empty_if_rebuilding(dimensions) -%}
-    {%- if is_incremental() and needs_full_rebuild(dimensions, true) -%}
-        delete from {{ this }}
+{#- The filter of a per-campaign model's inputs: the touched campaigns on an incremental build,
+    everything on a full one. -#}
+{% macro in_touched_campaigns(column='campaign_id') -%}
+    {%- if is_incremental() -%}
+        {{ column }} in (select campaign_id from {{ ref('int_campaigns_touched') }})
     {%- else -%}
-        select 1
+        true
     {%- endif -%}
 {%- endmacro %}
 
-{#- The materialization of the facts updated in place (delete+insert of the touched emails).
-    Spark without Delta or Iceberg cannot delete rows: there these facts are rebuilt each run
-    from the staged facts, which stay incremental (append) on every engine. -#}
-{% macro updated_in_place() -%}
-    {{ return(adapter.dispatch('updated_in_place', 'campaign_dw')()) }}
+{#- The incremental strategy of the per-campaign models (dbt finds it by its name): remove the
+    touched campaigns, then insert their recount, in the model's transaction. A campaign whose
+    recount has no rows keeps none. -#}
+{% macro get_incremental_replace_touched_campaigns_sql(arg_dict) -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ arg_dict['target_relation'] }}
+    where campaign_id in (select campaign_id from {{ ref('int_campaigns_touched') }});
+    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
 {%- endmacro %}
 
-{% macro default__updated_in_place() -%}
-    {{ return('incremental') }}
+{#- ---- The state of completed builds --------------------------------------------------------- -#}
+
+{#- Columns of int_inputs_seen and intermediate.completed_builds (same order). -#}
+{% macro completed_build_columns() -%}
+    {{ return([
+        ('built_at', dbt.type_timestamp()),
+        ('sends_through', dbt.type_bigint()),
+        ('events_through', dbt.type_bigint()),
+        ('campaigns_through', dbt.type_bigint()),
+        ('messages_through', dbt.type_bigint()),
+        ('links_through', dbt.type_bigint()),
+        ('memberships_through', dbt.type_bigint()),
+        ('viewer_timezones', dbt.type_string()),
+        ('definitions', dbt.type_string()),
+    ]) }}
 {%- endmacro %}
 
-{% macro spark__updated_in_place() -%}
-    {{ return('table') }}
+{#- The dbt vars the per-campaign models compute with, as one text: when it changes (an
+    operator moves a tracking date), every campaign is recomputed. -#}
+{% macro definitions_in_use() -%}
+    {%- set names = ['first_opens_tracked_since', 'all_opens_tracked_since'] -%}
+    {%- set parts = [] -%}
+    {%- for name in names -%}
+        {%- do parts.append(name ~ '=' ~ var(name)) -%}
+    {%- endfor -%}
+    {{ return(parts | join(';')) }}
 {%- endmacro %}
 
-{#- Models kept per campaign (the tracked opens and the heatmaps): a build recomputes only the
-    campaigns touched since its last one, i.e. those with
-      - new events, or events that joined their email since (an orphan whose send arrived),
-      - a new version of the campaign itself (a status or end date changed).
-    Changes that can move rows between campaigns or touch every campaign (a message moved to
-    another campaign, a new viewer time zone) rebuild the model (needs_full_rebuild).
-    Each row keeps how far its build had seen (constant columns), the model's watermarks. -#}
-{% macro seen_through_columns() -%}
-    (select max(_event_row_id) from {{ ref('int_email_events_joined_to_emails') }}) as _events_seen_through,
-    (select max(_send_row_id) from {{ ref('int_email_events_joined_to_emails') }}) as _sends_seen_through,
-    (select max(_row_id) from {{ ref('stg_recruiting__campaigns') }}) as _campaigns_seen_through
+{#- on-run-start: the state table exists before anything reads it. -#}
+{% macro create_completed_builds_table() -%}
+    {%- set relation = source('warehouse', 'completed_builds') -%}
+    {%- do run_query("create schema if not exists " ~ relation.schema) -%}
+    {%- set columns = [] -%}
+    {%- for name, type in completed_build_columns() -%}
+        {%- do columns.append(name ~ " " ~ type) -%}
+    {%- endfor -%}
+    {%- do run_query("create table if not exists " ~ relation ~ " (" ~ columns | join(", ") ~ ")"
+                     ~ (" using parquet" if target.type == 'spark' else "")) -%}
+    select 1
 {%- endmacro %}
 
-{% macro campaigns_touched_since_last_build() -%}
-    select campaign_id from {{ ref('int_email_events_joined_to_emails') }}
-    where _event_row_id > {{ watermark('_events_seen_through') }}
-        or _send_row_id > {{ watermark('_sends_seen_through') }}
-    union
-    select campaign_id from {{ ref('stg_recruiting__campaigns') }}
-    where _row_id > {{ watermark('_campaigns_seen_through') }}
-{%- endmacro %}
-
-{#- The campaigns of the email flags written since this model's last build (the message
-    counts are kept per campaign by these). -#}
-{% macro campaigns_with_rewritten_email_flags() -%}
-    select campaign_id from {{ ref('int_emails_flagged') }}
-    where _built_at > (select max(_flags_seen_through) from {{ this }})
-{%- endmacro %}
-
-{#- Pre-hook of the per-campaign models: remove what is recomputed (the touched campaigns, or
-    everything on a rebuild), so that a campaign left with no rows keeps none. The model then
-    appends the recomputed campaigns. Runs in the model's transaction. `touched` is the macro
-    that selects the model's touched campaigns. -#}
-{% macro delete_touched_campaigns(dimensions, touched=campaigns_touched_since_last_build) -%}
-    {%- if not is_incremental() -%}
-        select 1
-    {%- elif needs_full_rebuild(dimensions, true) -%}
-        delete from {{ this }}
-    {%- else -%}
-        delete from {{ this }} where campaign_id in ({{ touched() }})
+{#- The row of the last completed build, or none (first build, or never completed). -#}
+{% macro last_completed_build() -%}
+    {%- if not execute -%}
+        {{ return(none) }}
     {%- endif -%}
+    {%- set rows = run_query(
+        "select * from " ~ source('warehouse', 'completed_builds') ~ " order by built_at desc limit 1"
+    ) -%}
+    {{ return(rows.rows[0] if rows.rows | length > 0 else none) }}
+{%- endmacro %}
+
+{#- on-run-end: record this build as completed when int_inputs_seen and every per-campaign model
+    succeeded in this run (a run of some models only, or one that failed, records nothing). -#}
+{% macro record_completed_build(results) -%}
+    {%- if not execute -%}
+        {{ return('select 1') }}
+    {%- endif -%}
+    {%- set succeeded = [] -%}
+    {%- for result in results if result.status == 'success' -%}
+        {%- do succeeded.append(result.node.unique_id) -%}
+    {%- endfor -%}
+    {%- set needed = [] -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model'
+            and ('per_campaign' in node.tags or node.name in ('int_inputs_seen', 'int_campaigns_touched')) -%}
+        {%- do needed.append(node.unique_id) -%}
+    {%- endfor -%}
+    {%- set missing = needed | reject('in', succeeded) | list -%}
+    {%- if missing | length == 0 -%}
+        {%- set seen = api.Relation.create(database=target.database, schema='intermediate', identifier='int_inputs_seen') -%}
+        {%- set columns = [] -%}
+        {%- for name, type in completed_build_columns() -%}
+            {%- do columns.append(name) -%}
+        {%- endfor -%}
+        {%- do run_query("insert into " ~ source('warehouse', 'completed_builds') ~ " (" ~ columns | join(", ")
+                         ~ ") select " ~ columns | join(", ") ~ " from " ~ seen) -%}
+    {%- endif -%}
+    select 1
+{%- endmacro %}
+
+{#- The distinct values of a column as one sorted text, the same on every engine. -#}
+{% macro sorted_distinct_list(column) -%}
+    {{ return(adapter.dispatch('sorted_distinct_list', 'campaign_dw')(column)) }}
+{%- endmacro %}
+
+{% macro default__sorted_distinct_list(column) -%}
+    array_join(array_sort(collect_set({{ column }})), ',')
+{%- endmacro %}
+
+{% macro duckdb__sorted_distinct_list(column) -%}
+    string_agg(distinct {{ column }}, ',' order by {{ column }})
 {%- endmacro %}

@@ -1,16 +1,9 @@
 {#- The open heatmap at a grain (campaign, or campaign and message): counted opens by local
     ISO day of week and hour in each viewer zone (SPEC §5). Counted per prospect first, then
     per cell: the same numbers as count(distinct), but two plain aggregations, which spill to
-    disk when the data outgrows DuckDB's memory_limit.
-    Kept per campaign: an incremental build recomputes the touched campaigns only; a message
-    moved to another campaign or a new viewer time zone rebuilds it (macros/incremental.sql). -#}
+    disk when the data outgrows DuckDB's memory_limit. Kept per campaign
+    (macros/incremental.sql). -#}
 {% macro open_heatmap(grain) -%}
-{%- set dimensions = ['campaign_messages', 'viewer_timezones'] -%}
-{{ config(
-    materialized=updated_in_place(), incremental_strategy='append',
-    pre_hook="{{ delete_touched_campaigns(" ~ dimensions ~ ") }}",
-) }}
-{%- set rebuild = needs_full_rebuild(dimensions, is_incremental()) %}
 with
 
 opens_per_prospect as (
@@ -26,9 +19,7 @@ opens_per_prospect as (
     from {{ ref('int_opens_tracked') }} as opens
     inner join {{ ref('int_quarter_hours_localized') }} as local_times
         on opens.opened_quarter_hour = local_times.opened_quarter_hour
-    {% if not rebuild %}
-    where opens.campaign_id in ({{ campaigns_touched_since_last_build() }})
-    {% endif %}
+    where {{ in_touched_campaigns('opens.campaign_id') }}
     group by
         {% for column in grain %}opens.{{ column }}, {% endfor -%}
         local_times.viewer_timezone, local_times.day_of_week, local_times.hour_of_day, opens.prospect_id
@@ -43,9 +34,7 @@ select
     hour_of_day,
     cast(sum(opens) as {{ dbt.type_bigint() }}) as opens,
     cast(count(prospect_id) as {{ dbt.type_bigint() }}) as unique_prospects,
-    {{ built_at() }} as _built_at,
-    {{ seen_through_columns() }},
-    {{ dimension_fingerprint_columns(dimensions) }}
+    {{ built_at() }} as _built_at
 from opens_per_prospect
 group by {% for column in grain %}{{ column }}, {% endfor %}viewer_timezone, day_of_week, hour_of_day
 {%- endmacro %}

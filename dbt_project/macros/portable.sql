@@ -77,9 +77,12 @@
 {%- endmacro %}
 
 
-{#- Text -> integer, NULL when it is not one. -#}
+{#- Text -> integer, NULL when it is not one. The shape is checked first, as for timestamps:
+    neither engine's plain cast is safe (it fails the whole query on one bad value). -#}
 {% macro parse_integer(text) -%}
-    {{ dbt.safe_cast(text, api.Column.translate_type('integer')) }}
+    case when {{ adapter.dispatch('matches_pattern', 'campaign_dw')('trim(' ~ text ~ ')', '^[+-]?[0-9]{1,9}$') }}
+        then cast(trim({{ text }}) as {{ api.Column.translate_type('integer') }})
+    end
 {%- endmacro %}
 
 

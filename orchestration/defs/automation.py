@@ -1,22 +1,20 @@
-"""The job that loads and builds everything, and what starts it: an hourly schedule, a sensor
-on the landing folder; and sensors that record every run's outcome for `campaign-dw info`."""
-
+"""The job that loads and builds everything, and what starts it: an hourly schedule and a sensor
+on the landing folder; and the weekly drift alarm's schedule."""
 
 import hashlib
 import os
+from pathlib import Path
 
 import dagster as dg
 
-from campaign_dw.config import landing_dir, paths
-from campaign_dw.serving import record_run
+from orchestration.defs.checks import drift_job
+from orchestration.defs.resources import WarehouseResource
 
-# One process runs the steps one after another: DuckDB has a single writer, and the steps
-# share nothing but the warehouse file.
 warehouse_job = dg.define_asset_job(
     "warehouse_job",
     selection=dg.AssetSelection.all(),
-    executor_def=dg.in_process_executor,
-    description="Load new raw files, dbt build (models + tests), Python checks, publish to serving.",
+    description="Load new raw files from the landing folder, dbt build (models + tests), Python checks, "
+                "publish to serving.",
 )
 
 warehouse_schedule = dg.ScheduleDefinition(
@@ -25,12 +23,21 @@ warehouse_schedule = dg.ScheduleDefinition(
     cron_schedule=os.environ.get("CAMPAIGN_DW_SCHEDULE", "0 * * * *"),  # hourly by default
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Runs warehouse_job every hour (cron: $CAMPAIGN_DW_SCHEDULE), new files or not.",
+)
+
+drift_schedule = dg.ScheduleDefinition(
+    name="drift_schedule",
+    job=drift_job,
+    cron_schedule=os.environ.get("CAMPAIGN_DW_DRIFT_SCHEDULE", "0 3 * * 0"),  # Sundays 03:00 UTC
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Runs the drift alarm weekly (cron: $CAMPAIGN_DW_DRIFT_SCHEDULE).",
 )
 
 
-def landing_fingerprint() -> tuple[str, int]:
+def landing_fingerprint(directory: Path) -> tuple[str, int]:
     """A digest of the data files in the landing folder (name, size, mtime) and their count."""
-    directory = landing_dir()
     files = sorted(
         p for p in directory.rglob("*") if p.is_file() and p.suffix.lower() in (".csv", ".parquet")
     ) if directory.is_dir() else []
@@ -41,25 +48,22 @@ def landing_fingerprint() -> tuple[str, int]:
     return digest.hexdigest(), len(files)
 
 
-@dg.sensor(job=warehouse_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
-def new_landing_files(context: dg.SensorEvaluationContext):
-    """Start a run when files appear or change in the landing folder (the load skips what it has)."""
-    fingerprint, count = landing_fingerprint()
+@dg.sensor(job=warehouse_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Starts warehouse_job when files appear or change in the landing folder.")
+def new_landing_files(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
+    landing = warehouse.settings.landing
+    if landing is None:
+        return dg.SkipReason("no landing folder named: set CAMPAIGN_DW_LANDING (or the warehouse resource's "
+                             "`landing`) to the folder new raw files arrive in")
+    fingerprint, count = landing_fingerprint(landing)
     if count == 0 or fingerprint == context.cursor:
-        return dg.SkipReason(f"no new files in {landing_dir()}")
+        return dg.SkipReason(f"no new files in {landing}")
     context.update_cursor(fingerprint)
     return dg.RunRequest(run_key=fingerprint, tags={"trigger": "new_landing_files"})
 
 
-@dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, monitored_jobs=[warehouse_job],
-                      default_status=dg.DefaultSensorStatus.RUNNING)
-def record_run_success(context: dg.RunStatusSensorContext):
-    record_run(paths(), "success", run_id=context.dagster_run.run_id)
-
-
-@dg.run_failure_sensor(monitored_jobs=[warehouse_job], default_status=dg.DefaultSensorStatus.RUNNING)
-def record_run_failure(context: dg.RunFailureSensorContext):
-    """Record the failure for `campaign-dw info` and alert in the logs (hook an alert channel here)."""
-    message = context.failure_event.message or "run failed"
-    record_run(paths(), "failure", run_id=context.dagster_run.run_id, problems=[message])
-    context.log.error(f"warehouse_job run {context.dagster_run.run_id} failed: {message}")
+defs = dg.Definitions(
+    jobs=[warehouse_job],
+    schedules=[warehouse_schedule, drift_schedule],
+    sensors=[new_landing_files],
+)

@@ -1,11 +1,8 @@
-"""The dbt project as Dagster assets: one asset per model/seed, dbt tests as asset checks."""
+"""The dbt project as Dagster assets: one asset per model and seed, dbt tests as asset checks."""
 
-
-import os
-import shutil
+import json
 from collections.abc import Mapping
 from functools import cache, cached_property
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -13,8 +10,8 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dbt.version import __version__ as dbt_version
 from packaging import version
 
-from campaign_dw.config import DBT_EXECUTABLE, DBT_PROJECT_DIR, paths
-from campaign_dw.warehouse import writer_lock
+from campaign_dw.config import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from orchestration.defs.resources import WarehouseResource
 
 
 @cache
@@ -28,6 +25,21 @@ def dbt_project() -> DbtProject:
             f"dbt manifest {project.manifest_path} is missing: run `make setup` (or `campaign-dw parse`)"
         )
     return project
+
+
+@cache
+def mart_descriptions() -> dict[str, dict]:
+    """{mart: {"description": ..., "columns": {column: description}}} from the dbt manifest:
+    the definitions travel with the data into the serving copy (campaign_dw.serving)."""
+    manifest = json.loads(dbt_project().manifest_path.read_text())
+    return {
+        node["name"]: {
+            "description": node.get("description") or "",
+            "columns": {name: column.get("description") or "" for name, column in node.get("columns", {}).items()},
+        }
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["schema"] == "marts"
+    }
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -53,42 +65,31 @@ class DbtBuildConfig(dg.Config):
     manifest=dbt_project().manifest_path,
     project=dbt_project(),
     dagster_dbt_translator=WarehouseTranslator(),
-    pool="warehouse_writer",
 )
-def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+def warehouse_dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, config: DbtBuildConfig
+):
     # Unit tests check the definitions against fixed rows, not the data: they run in CI
     # (tests/test_dbt_project.py), not in every production build (dbt Labs' advice).
-    args = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if config.full_refresh else [])]
-    with writer_lock(paths()):
-        invocation = dbt.cli(args, context=context)
-        yield from invocation.stream()
-    keep_parse_state(invocation.target_path)
-
-
-def keep_parse_state(run_target: Path) -> None:
-    """dagster-dbt gives each run its own target folder and seeds it with the project's
-    partial-parse file. That file is only reusable when the profile matches (the warehouse
-    path is part of it), so keep the one of this run: the next run against the same warehouse
-    then skips dbt's full parse (about 3 s). Replaced atomically: runs may overlap."""
-    state = run_target / "partial_parse.msgpack"
-    if state.exists():
-        kept = dbt_project().project_dir / dbt_project().target_path / "partial_parse.msgpack"
-        staged = kept.with_name(f"{kept.name}.{run_target.name}")
-        shutil.copyfile(state, staged)
-        os.replace(staged, kept)
+    args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(warehouse.settings.dbt_vars())]
+    if config.full_refresh:
+        args.append("--full-refresh")
+    # One target folder per warehouse: dbt keeps its parse state there, and the next run
+    # against the same warehouse (same profile) re-parses only what changed.
+    invocation = dbt.cli(args, context=context, target_path=warehouse.paths.dbt_target_dir)
+    yield from invocation.stream()
 
 
 class WarehouseDbtResource(DbtCliResource):
-    """dagster-dbt's resource without the 6 s it spends before each dbt run starts: it asks the
-    executable for its version (`dbt --version`, a second dbt start-up) and builds an
-    in-process dbt adapter, which only serves row counts and column metadata that this
-    project does not fetch. The executable is the dbt-core of this environment (pinned), so
-    its version is the package's. (Private hooks of dagster-dbt 0.29; tests/test_definitions.py
-    checks that a run still starts no `dbt --version` and works.)"""
+    """Runs dbt (`dbt build`) for the warehouse's models and tests. Starts dbt once per run:
+    dagster-dbt's `dbt --version` call and its in-process dbt adapter (for metadata this
+    project does not fetch) are skipped, 6 s of every run."""
 
+    # The one place that reaches into dagster-dbt's private members (dagster-dbt 0.29, pinned
+    # with dagster). tests/test_definitions.py fails loudly when an upgrade changes them.
     @cached_property
     def _cli_version(self) -> version.Version:
-        return version.parse(dbt_version)
+        return version.parse(dbt_version)  # the executable is this environment's dbt-core
 
     def _initialize_dbt_core_adapter(self, args):
         return None

@@ -6,5 +6,5 @@ select
     timezone as original_value,
     case when timezone is null then 'missing time zone: UTC used'
          else 'unknown time zone: UTC used' end as warning
-from {{ ref('stg_recruiting__users') }}
+from {{ ref('int_users_current') }}
 where has_unknown_timezone

@@ -1,24 +1,35 @@
-{{ config(materialized=updated_in_place(), incremental_strategy='delete+insert', unique_key='table_name') }}
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    incremental_strategy='delete+insert', unique_key='table_name',
+) }}
 -- Nothing lost, nothing counted twice: for each raw table, every raw row is exactly one of
---   accepted    used by the models (for events and sends: joined to a known email/message)
+--   accepted    used by the models (for events and sends: of an email that is counted)
 --   superseded  an older version of a dimension row
 --   duplicate   a repeated event or send (the first one received counts)
 --   rejected    quarantined in audit.rejected_rows with its reason
---   waiting     an orphan: an event whose email, or a send whose message, is not known yet;
---               it is counted by the first build after it arrives
+--   waiting     an orphan: an event whose send, or a send whose message or campaign, is not
+--               known yet; it is counted by the first build after what it names arrives
 -- and raw_rows = accepted + superseded + duplicate + rejected + waiting (is_reconciled).
--- Incremental for the facts: the raw rows up to last_raw_row_id were classified by the last
--- build, and their buckets cannot change (a staged row stays staged, a duplicate's key stays
--- staged, a reject stays quarantined); only waiting orphans can resolve, so waiting rows are
--- counted afresh. A build adds the classes of the newer rows to the stored counts.
-{% set tables = ['users', 'campaigns', 'campaign_messages', 'message_links', 'prospects',
-                 'audience_memberships', 'email_sends', 'email_events'] %}
-{% set kept_dimensions = {'audience_memberships': 'campaign_id, prospect_id', 'prospects': 'prospect_id'} %}
+-- Dimensions: of the valid rows, one per key is current, the others superseded.
+-- Facts (millions of rows), incrementally: the raw rows up to the last build's
+-- last_raw_row_id were classified by it, and their buckets cannot change (a staged row stays
+-- staged, a duplicate's key stays staged, a reject stays quarantined); only waiting orphans
+-- can resolve, so waiting rows are counted afresh. A build adds the classes of the newer rows
+-- to the stored counts.
+{% set dimensions = {
+    'users': 'user_id',
+    'campaigns': 'campaign_id',
+    'campaign_messages': 'message_id',
+    'message_links': 'link_id',
+    'prospects': 'prospect_id',
+    'audience_memberships': 'campaign_id, prospect_id',
+} %}
+{% set facts = {'email_sends': 'email_id', 'email_events': 'event_id'} %}
 
 with
 
 raw_counts as (
-    {% for table in tables %}
+    {% for table in dimensions.keys() | list + facts.keys() | list %}
     select '{{ table }}' as table_name, count(*) as raw_rows, max(_row_id) as last_raw_row_id
     from {{ source('recruiting', table) }}
     {% if not loop.last %}union all{% endif %}
@@ -26,68 +37,50 @@ raw_counts as (
 ),
 
 classified as (
-    -- Small dimensions: each typed row carries its class.
-    {% for table in tables if table not in kept_dimensions and table not in ('email_sends', 'email_events') %}
-    select '{{ table }}' as table_name, row_status, count(*) as row_count
-    from {{ ref('base_recruiting__' ~ table) }}
-    group by row_status
-    union all
-    {% endfor %}
-
-    -- Large dimensions (staged incrementally): of the valid rows, one per key is current and
-    -- the others superseded; a key that is not staged is lost (counted apart, must be 0).
-    {% for table, key in kept_dimensions.items() %}
+    {% for table, key in dimensions.items() %}
     select '{{ table }}' as table_name, 'rejected' as row_status, count(*) as row_count
-    from {{ ref('base_recruiting__' ~ table) }}
+    from {{ ref('stg_recruiting__' ~ table) }}
     where rejection_reason is not null
     union all
     select '{{ table }}', bucket.row_status,
-        case bucket.row_status
-            when 'current' then counts.staged
-            when 'superseded' then counts.valid_rows - counts.keys
-            else counts.keys - counts.staged
-        end
+        case bucket.row_status when 'current' then counts.keys else counts.valid_rows - counts.keys end
     from (
-        select
-            sum(versions) as valid_rows,
-            count(*) as keys,
-            (select count(*) from {{ ref('stg_recruiting__' ~ table) }}) as staged
+        select coalesce(sum(versions), 0) as valid_rows, count(*) as keys
         from (
-            select count(*) as versions from {{ ref('base_recruiting__' ~ table) }}
+            select count(*) as versions from {{ ref('stg_recruiting__' ~ table) }}
             where rejection_reason is null
             group by {{ key }}
         ) as per_key
     ) as counts
-    cross join (
-        select 'current' as row_status union all select 'superseded' union all select 'lost'
-    ) as bucket
+    cross join (select 'current' as row_status union all select 'superseded') as bucket
     union all
     {% endfor %}
 
-    -- Facts (millions of rows): rejected rows are those quarantined; current rows the staged
-    -- ones. Every other typed row is valid: a duplicate when its key is staged (an earlier copy
-    -- won), otherwise lost (counted apart, must be 0). One join of keys per table, over the
-    -- rows past the last build's last_raw_row_id (all rows on a full build).
-    {% for table, key in [('email_sends', 'email_id'), ('email_events', 'event_id')] %}
+    -- Facts: rejected rows are those quarantined; current rows the staged ones. Every other
+    -- typed row is valid: a duplicate when its key is staged (an earlier copy won), otherwise
+    -- lost (counted apart, must be 0). One join of keys per table, over the rows past the last
+    -- build's last_raw_row_id (all rows on a full build).
+    {% for table, key in facts.items() %}
+    {% set staged = 'int_' ~ table ~ '_deduplicated' %}
     {% set since = watermark('last_raw_row_id', "table_name = '" ~ table ~ "'") if is_incremental() else 0 %}
     select '{{ table }}' as table_name, 'rejected' as row_status, count(*) as row_count
     from {{ ref('rejected_rows') }}
     where table_name = '{{ table }}' and raw_row_id > {{ since }}
     union all
-    select '{{ table }}', 'current', count(*) from {{ ref('stg_recruiting__' ~ table) }} where _row_id > {{ since }}
+    select '{{ table }}', 'current', count(*) from {{ ref(staged) }} where _row_id > {{ since }}
     union all
     select
         '{{ table }}',
         bucket.row_status,
         case bucket.row_status
             when 'duplicate' then valid.with_staged_key
-                - (select count(*) from {{ ref('stg_recruiting__' ~ table) }} where _row_id > {{ since }})
+                - (select count(*) from {{ ref(staged) }} where _row_id > {{ since }})
             else valid.without_staged_key
         end
     from (
         select count(staged.{{ key }}) as with_staged_key, count(*) - count(staged.{{ key }}) as without_staged_key
-        from {{ ref('base_recruiting__' ~ table) }} as typed
-        left join {{ ref('stg_recruiting__' ~ table) }} as staged
+        from {{ ref('stg_recruiting__' ~ table) }} as typed
+        left join {{ ref(staged) }} as staged
             on typed.{{ key }} = staged.{{ key }}
         where typed.rejection_reason is null and typed._row_id > {{ since }}
     ) as valid
@@ -108,18 +101,19 @@ classified as (
     {% endif %}
 ),
 
--- Staged facts not (yet) joined: the joined models hold a subset of the staged rows, one row
--- each (unique keys), so the difference of the counts is the orphans; no anti-join of history.
+-- Staged facts not counted (yet): the staged sends that are not a counted email, and the
+-- staged events that are not an event of one (int_emails_flagged counts each email's
+-- events); no anti-join of history.
 waiting as (
     select
         'email_sends' as table_name,
-        (select count(*) from {{ ref('stg_recruiting__email_sends') }})
-            - (select count(*) from {{ ref('int_emails_joined_to_messages') }}) as row_count
+        (select count(*) from {{ ref('int_email_sends_deduplicated') }})
+            - (select count(*) from {{ ref('int_emails_flagged') }}) as row_count
     union all
     select
         'email_events',
-        (select count(*) from {{ ref('stg_recruiting__email_events') }})
-            - (select count(*) from {{ ref('int_email_events_joined_to_emails') }})
+        (select count(*) from {{ ref('int_email_events_deduplicated') }})
+            - (select coalesce(sum(events), 0) from {{ ref('int_emails_flagged') }})
 ),
 
 per_table as (

@@ -24,7 +24,7 @@ select
     _row_id as raw_row_id,
     _load_id as load_id,
     _loaded_at as loaded_at
-from {{ ref('base_recruiting__' ~ table) }}
+from {{ ref('stg_recruiting__' ~ table) }}
 where rejection_reason is not null
 {% if is_incremental() %}
     and _row_id > {{ watermark('raw_row_id', "table_name = '" ~ table ~ "'") }}

@@ -1,10 +1,38 @@
 -- Clicks per link url over all messages of a campaign: total = de-duplicated click events,
--- unique = distinct prospects who clicked. Footer links are left out.
+-- unique = distinct prospects who clicked. A known link shows its current url; a link
+-- unknown to message_links the url its clicks carried; a click without a link_id is listed
+-- under its url when it has one. Footer links (by their current placement) are left out.
+with
+
+clicks as (
+    select * from {{ ref('int_link_clicks_per_prospect') }}
+),
+
+links as (
+    select link_id, url, placement from {{ ref('int_message_links_current') }}
+),
+
+clicks_by_url as (
+    select
+        clicks.campaign_id,
+        coalesce(
+            links.url,
+            clicks.event_url,
+            case when clicks.link_id is not null then 'unknown link ' || clicks.link_id end
+        ) as link_url,
+        clicks.prospect_id,
+        clicks.clicks
+    from clicks
+    left join links
+        on clicks.link_id = links.link_id
+    where coalesce(links.placement, 'body') <> 'footer'
+)
+
 select
     campaign_id,
     link_url,
-    cast(count(*) as {{ dbt.type_bigint() }}) as total_clicks,
+    cast(sum(clicks) as {{ dbt.type_bigint() }}) as total_clicks,
     cast(count(distinct prospect_id) as {{ dbt.type_bigint() }}) as unique_clicks
-from {{ ref('int_email_events_joined_to_emails') }}
-where is_counted_click
+from clicks_by_url
+where link_url is not null
 group by campaign_id, link_url

@@ -3,7 +3,7 @@
 with
 
 messages as (
-    select message_id, campaign_id from {{ ref('stg_recruiting__campaign_messages') }}
+    select message_id, campaign_id from {{ ref('int_campaign_messages_current') }}
 ),
 
 counts as (

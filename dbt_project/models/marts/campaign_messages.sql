@@ -1,4 +1,4 @@
--- The message picker and the preview modal.
+-- The message picker and the preview modal: the current version of each message.
 select
     message_id,
     campaign_id,
@@ -6,4 +6,4 @@ select
     subject,
     body_html,
     wait_days
-from {{ ref('stg_recruiting__campaign_messages') }}
+from {{ ref('int_campaign_messages_current') }}

@@ -4,7 +4,7 @@
 with
 
 campaigns as (
-    select campaign_id from {{ ref('stg_recruiting__campaigns') }}
+    select campaign_id from {{ ref('int_campaigns_current') }}
 ),
 
 counts as (

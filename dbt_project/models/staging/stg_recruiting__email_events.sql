@@ -1,8 +1,45 @@
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
--- One row per event_id: the first valid copy received (at-least-once delivery). Incremental:
--- each run reads only the raw rows that arrived since the last one, and an event already
--- staged is a duplicate. The result equals a full refresh. (macros/incremental.sql)
-{{ first_copies_since_last_build(
-    'base_recruiting__email_events', 'event_id',
-    ['event_id', 'email_id', 'event_type', 'occurred_at', 'bounce_type', 'link_id', 'url', 'user_agent', 'received_at']
-) }}
+-- Every raw email_events row typed, with the reason it cannot be used (NULL when it can).
+-- Copies of an event delivered more than once are told apart in
+-- int_email_events_deduplicated. Appended with the raw rows loaded since the last build:
+-- each raw row is parsed once.
+-- Valid without them (SPEC §2): a bounce without bounce_type (it counts as soft) and a click
+-- without link_id (an unknown link: it still proves the click, the open and the delivery).
+with
+
+source as (
+    {{ raw_rows_since_last_build('email_events') }}
+),
+
+typed as (
+    select
+        {{ nullif_blank('event_id') }} as event_id,
+        {{ nullif_blank('email_id') }} as email_id,
+        lower(trim(event_type)) as event_type,
+        {{ parse_timestamp('occurred_at') }} as occurred_at,
+        lower({{ nullif_blank('bounce_type') }}) as bounce_type,
+        {{ nullif_blank('link_id') }} as link_id,
+        {{ nullif_blank('url') }} as url,
+        user_agent,
+        {{ parse_timestamp('received_at') }} as received_at,
+        {{ nullif_blank('occurred_at') }} as occurred_at_text,
+        {{ nullif_blank('received_at') }} as received_at_text,
+        {{ lineage_columns() }}
+    from source
+)
+
+select
+    *,
+    case
+        {{ reject_if_missing('event_id') }}
+        {{ reject_if_missing('email_id') }}
+        when event_type is null or event_type not in (
+            'delivered', 'bounced', 'opened', 'clicked', 'replied', 'unsubscribed', 'spam_reported'
+        ) then 'unknown event_type: ' || coalesce(substr(event_type, 1, 100), 'NULL')
+        {{ reject_if_unparsed('occurred_at', 'occurred_at_text') }}
+        {{ reject_if_missing('occurred_at') }}
+        {{ reject_if_unparsed('received_at', 'received_at_text') }}
+        when event_type = 'bounced' and bounce_type not in ('hard', 'soft')
+            then 'unknown bounce_type: ' || substr(bounce_type, 1, 100)
+    end as rejection_reason
+from typed

@@ -1,7 +1,33 @@
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
--- One row per email_id: the first valid copy received (the tool replicates some sends).
--- Incremental like stg_recruiting__email_events. (macros/incremental.sql)
-{{ first_copies_since_last_build(
-    'base_recruiting__email_sends', 'email_id',
-    ['email_id', 'campaign_id', 'message_id', 'prospect_id', 'sent_at']
-) }}
+-- Every raw email_sends row typed, with the reason it cannot be used (NULL when it can).
+-- Copies of a replicated send are told apart in int_email_sends_deduplicated. Appended with
+-- the raw rows loaded since the last build: each raw row is parsed once.
+with
+
+source as (
+    {{ raw_rows_since_last_build('email_sends') }}
+),
+
+typed as (
+    select
+        {{ nullif_blank('email_id') }} as email_id,
+        {{ nullif_blank('campaign_id') }} as campaign_id,
+        {{ nullif_blank('message_id') }} as message_id,
+        {{ nullif_blank('prospect_id') }} as prospect_id,
+        {{ parse_timestamp('sent_at') }} as sent_at,
+        {{ nullif_blank('sent_at') }} as sent_at_text,
+        {{ lineage_columns() }}
+    from source
+)
+
+select
+    *,
+    case
+        {{ reject_if_missing('email_id') }}
+        {{ reject_if_missing('campaign_id') }}
+        {{ reject_if_missing('message_id') }}
+        {{ reject_if_missing('prospect_id') }}
+        {{ reject_if_unparsed('sent_at', 'sent_at_text') }}
+        {{ reject_if_missing('sent_at') }}
+    end as rejection_reason
+from typed

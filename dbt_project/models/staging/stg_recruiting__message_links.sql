@@ -1,9 +1,29 @@
+-- Every raw message_links row typed, with the reason it cannot be used (NULL when it can).
+-- Which version of a link is current is decided in int_message_links_current.
+with
+
+source as (
+    select * from {{ source('recruiting', 'message_links') }}
+),
+
+typed as (
+    select
+        {{ nullif_blank('link_id') }} as link_id,
+        {{ nullif_blank('message_id') }} as message_id,
+        url,
+        lower(trim(placement)) as placement,
+        anchor_text,
+        {{ parse_timestamp('updated_at') }} as updated_at,
+        updated_at as updated_at_text,
+        {{ lineage_columns() }}
+    from source
+)
+
 select
-    link_id,
-    message_id,
-    url,
-    placement,
-    anchor_text,
-    updated_at
-from {{ ref('base_recruiting__message_links') }}
-where row_status = 'current'
+    *,
+    case
+        {{ reject_if_missing('link_id') }}
+        {{ reject_if_unparsed('updated_at', 'updated_at_text') }}
+        {{ reject_if_missing('updated_at') }}
+    end as rejection_reason
+from typed

@@ -1,22 +1,28 @@
+-- Every raw users row typed, with the reason it cannot be used (NULL when it can). Which
+-- version of a user is current is decided in int_users_current.
 with
 
-users as (
-    select * from {{ ref('base_recruiting__users') }} where row_status = 'current'
+source as (
+    select * from {{ source('recruiting', 'users') }}
 ),
 
-known_time_zones as (
-    select time_zone from {{ ref('iana_time_zones') }}
+typed as (
+    select
+        {{ nullif_blank('user_id') }} as user_id,
+        full_name,
+        email,
+        {{ nullif_blank('timezone') }} as timezone,
+        {{ parse_timestamp('updated_at') }} as updated_at,
+        updated_at as updated_at_text,
+        {{ lineage_columns() }}
+    from source
 )
 
 select
-    users.user_id,
-    users.full_name,
-    users.timezone,
-    -- The zone the dashboard uses for this viewer: NULL or unknown zones fall back to UTC
-    -- (and are listed in audit.data_quality_warnings).
-    coalesce(known_time_zones.time_zone, 'UTC') as viewer_timezone,
-    known_time_zones.time_zone is null as has_unknown_timezone,
-    users.updated_at
-from users
-left join known_time_zones
-    on users.timezone = known_time_zones.time_zone
+    *,
+    case
+        {{ reject_if_missing('user_id') }}
+        {{ reject_if_unparsed('updated_at', 'updated_at_text') }}
+        {{ reject_if_missing('updated_at') }}
+    end as rejection_reason
+from typed

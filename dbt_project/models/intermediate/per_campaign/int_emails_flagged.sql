@@ -1,33 +1,51 @@
-{% set dimensions = ['campaigns', 'campaign_messages', 'message_links'] %}
-{{ config(
-    materialized=updated_in_place(), incremental_strategy='delete+insert', unique_key='email_id',
-    pre_hook="{{ empty_if_rebuilding(" ~ dimensions ~ ") }}",
-) }}
--- SPEC §3, the email-level definitions: one row per email with its was_* flags. Every
--- count in the metric marts is a count of these flags (see macros/email_metrics.sql).
--- Incremental: only emails that are new or have new events are (re)computed.
-{% set rebuild = needs_full_rebuild(dimensions, is_incremental()) %}
-
+-- depends_on: {{ ref('int_campaigns_touched') }}
+-- SPEC §3, the email-level definitions: one row per email that is counted, with its was_*
+-- flags. Every count of the metric marts counts these flags (macros/email_metrics.sql).
+-- An email is counted once its message is a current message of its campaign and the
+-- campaign is known; until then it waits (audit.raw_row_reconciliation), so a campaign's
+-- counts always equal the sum of its messages'. Kept per campaign (macros/incremental.sql).
 with
 
-{% if not rebuild %}
-touched_emails as (
-    select email_id from {{ ref('int_emails_joined_to_messages') }}
-    where _send_row_id > {{ watermark('_send_row_id') }}
-    union
-    select email_id from {{ ref('int_email_events_joined_to_emails') }}
-    where _event_row_id > {{ watermark('_last_event_row_id') }}
+sends as (
+    select email_id, campaign_id, message_id, prospect_id, sent_at
+    from {{ ref('int_email_sends_deduplicated') }}
+    where {{ in_touched_campaigns() }}
 ),
-{% endif %}
+
+messages as (
+    select message_id, campaign_id from {{ ref('int_campaign_messages_current') }}
+),
+
+campaigns as (
+    select campaign_id from {{ ref('int_campaigns_current') }}
+),
 
 emails as (
-    select * from {{ ref('int_emails_joined_to_messages') }}
-    {% if not rebuild %}where email_id in (select email_id from touched_emails){% endif %}
+    select sends.*
+    from sends
+    inner join messages
+        on sends.message_id = messages.message_id
+        and sends.campaign_id = messages.campaign_id
+    inner join campaigns
+        on sends.campaign_id = campaigns.campaign_id
+),
+
+links as (
+    select link_id, placement from {{ ref('int_message_links_current') }}
 ),
 
 events as (
-    select * from {{ ref('int_email_events_joined_to_emails') }}
-    {% if not rebuild %}where email_id in (select email_id from touched_emails){% endif %}
+    select
+        events.email_id,
+        events.event_type,
+        events.bounce_type,
+        -- clicked (SPEC §3): a click on a link that is not in the footer; a link unknown to
+        -- message_links, or no link_id at all, counts as a body link.
+        events.event_type = 'clicked' and coalesce(links.placement, 'body') <> 'footer' as is_counted_click
+    from {{ ref('int_email_events_joined_to_sends') }} as events
+    left join links
+        on events.link_id = links.link_id
+    where {{ in_touched_campaigns('events.campaign_id') }}
 ),
 
 events_per_email as (
@@ -45,7 +63,7 @@ events_per_email as (
         max(case when event_type = 'spam_reported' then 1 else 0 end) = 1 as has_spam_report_event,
         sum(case when event_type = 'opened' then 1 else 0 end) as open_events,
         sum(case when is_counted_click then 1 else 0 end) as counted_click_events,
-        max(_event_row_id) as last_event_row_id
+        count(*) as events
     from events
     group by email_id
 ),
@@ -69,10 +87,9 @@ flags as (
         coalesce(e.has_reply_event, false) as was_replied,
         coalesce(e.has_unsubscribe_event, false) as was_unsubscribed,
         coalesce(e.has_spam_report_event, false) as was_marked_spam,
-        cast(coalesce(e.open_events, 0) as {{ dbt.type_bigint() }}) as open_events,
-        cast(coalesce(e.counted_click_events, 0) as {{ dbt.type_bigint() }}) as counted_click_events,
-        emails._send_row_id,
-        coalesce(e.last_event_row_id, 0) as _last_event_row_id
+        coalesce(e.open_events, 0) as open_events,
+        coalesce(e.counted_click_events, 0) as counted_click_events,
+        coalesce(e.events, 0) as events
     from emails
     left join events_per_email as e
         on emails.email_id = e.email_id
@@ -89,17 +106,15 @@ select
     (has_bounce_event and not was_delivered) as was_bounced,
     -- hard bounced: bounced, and at least one of its bounce events is hard.
     (has_bounce_event and not was_delivered and has_hard_bounce_event) as was_hard_bounced,
-    -- soft bounced: bounced and not hard bounced.
+    -- soft bounced: bounced and not hard bounced (a bounce without bounce_type is soft).
     (has_bounce_event and not was_delivered and not has_hard_bounce_event) as was_soft_bounced,
     was_opened,
     was_clicked,
     was_replied,
     was_unsubscribed,
     was_marked_spam,
-    open_events,
-    counted_click_events,
-    _send_row_id,
-    _last_event_row_id,
-    {{ built_at() }} as _built_at,
-    {{ dimension_fingerprint_columns(dimensions) }}
+    cast(open_events as {{ dbt.type_bigint() }}) as open_events,
+    cast(counted_click_events as {{ dbt.type_bigint() }}) as counted_click_events,
+    cast(events as {{ dbt.type_bigint() }}) as events,
+    {{ built_at() }} as _built_at
 from flags

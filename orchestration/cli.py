@@ -1,4 +1,9 @@
-"""The `campaign-dw` command line (SPEC §6)."""
+"""The `campaign-dw` command line (SPEC §6).
+
+It sits above both packages: it drives the library (`campaign_dw`: load, generate, serving)
+and runs Dagster (`orchestration`). Its flags and the environment become one `Settings`
+value, passed down as the warehouse resource's config; nothing below reads the environment.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,11 @@ from pathlib import Path
 import duckdb
 
 from campaign_dw import config
+from campaign_dw.config import Settings
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="campaign-dw", description=__doc__)
+    parser = argparse.ArgumentParser(prog="campaign-dw", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--warehouse",
         help="the DuckDB warehouse file (default: $CAMPAIGN_DW_WAREHOUSE or <project>/warehouse/campaign_dw.duckdb)",
@@ -27,8 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("directory", type=Path)
 
     build = commands.add_parser("build", help="run the whole pipeline once: the Dagster job the schedule runs")
+    build.add_argument("--landing", type=Path,
+                       help="load new files from this folder first (default: $CAMPAIGN_DW_LANDING; none: load nothing)")
     build.add_argument("--full-refresh", action="store_true", help="rebuild every incremental model from raw")
-    build.add_argument("--landing", type=Path, help="also load new files from this folder first")
     build.add_argument("--verbose", action="store_true", help="show Dagster's and dbt's step logs")
     build.add_argument("--target", choices=config.TARGETS, help="the engine dbt builds on (default: $CAMPAIGN_DW_TARGET or duckdb)")
 
@@ -41,8 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         help="write later batch N (new emails, late and duplicate events of earlier ones); 0 = the first batch",
     )
 
-    ui = commands.add_parser("ui", help="start the Dagster UI (dagster dev) on localhost")
+    ui = commands.add_parser("ui", help="start the Dagster UI on localhost, with this warehouse's Dagster instance")
     ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument("--landing", type=Path, help="the folder the UI's runs and the sensor load from (default: $CAMPAIGN_DW_LANDING)")
     ui.add_argument("--target", choices=config.TARGETS, help="the engine the UI's runs build on (default: $CAMPAIGN_DW_TARGET or duckdb)")
 
     commands.add_parser("info", help="print warehouse, serving database, Parquet folder and last run as JSON")
@@ -50,10 +58,18 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     try:
-        return _run(args)
+        settings = Settings.from_env(args.warehouse, getattr(args, "target", None), getattr(args, "landing", None))
+    except ValueError as error:
+        print(f"campaign-dw {args.command}: {error}", file=sys.stderr)
+        return 2
+    try:
+        return COMMANDS[args.command](args, settings)
     except (OSError, duckdb.IOException, duckdb.PermissionException) as error:
         # Disk full, permissions, a path that is not a directory: say which file and why.
         print(f"campaign-dw {args.command}: {_describe_io_error(error)}", file=sys.stderr)
+        return 2
+    except RuntimeError as error:  # a missing prerequisite (Java for Spark, say)
+        print(f"campaign-dw {args.command}: {error}", file=sys.stderr)
         return 2
 
 
@@ -71,54 +87,11 @@ def _describe_io_error(error: BaseException) -> str:
     return text + hint
 
 
-def _run(args: argparse.Namespace) -> int:
-    paths = config.paths(args.warehouse)
-    # Children (dbt, Dagster, the UI) read the same warehouse and resource settings.
-    os.environ["CAMPAIGN_DW_WAREHOUSE"] = str(paths.warehouse)
-    os.environ.setdefault("CAMPAIGN_DW_DUCKDB_THREADS", str(os.cpu_count() or 1))
-    if getattr(args, "target", None):
-        os.environ["CAMPAIGN_DW_TARGET"] = args.target
-    try:
-        engine = config.target()
-    except ValueError as error:
-        print(f"campaign-dw {args.command}: {error}", file=sys.stderr)
-        return 2
-    if engine == "spark":
-        from campaign_dw import spark
-
-        try:
-            spark.prepare(paths)  # where Spark keeps its tables, for dbt and the checks alike
-        except RuntimeError as error:
-            print(f"campaign-dw {args.command}: {error}", file=sys.stderr)
-            return 2
-
-    if args.command == "load":
-        return _load(args.directory, paths)
-    if args.command == "build":
-        return _build(paths, full_refresh=args.full_refresh, landing=args.landing, verbose=args.verbose)
-    if args.command == "generate":
-        from campaign_dw.generate import generate as write_synthetic
-
-        summary = write_synthetic(args.out, events=args.events, seed=args.seed, increment=args.increment)
-        print(json.dumps(summary, indent=2))
-        return 0
-    if args.command == "ui":
-        return _ui(args.port)
-    if args.command == "info":
-        from campaign_dw.serving import info
-
-        print(json.dumps(info(paths), indent=2))
-        return 0
-    if args.command == "parse":
-        return _dbt(["parse"])
-    raise AssertionError(args.command)
-
-
-def _load(directory: Path, paths: config.Paths) -> int:
+def _load(args: argparse.Namespace, settings: Settings) -> int:
     from campaign_dw.loader import load_directory
 
     try:
-        report = load_directory(directory, paths)
+        report = load_directory(args.directory, settings.paths, settings.duckdb_config)
     except FileNotFoundError as error:
         print(f"campaign-dw load: {error}", file=sys.stderr)
         return 2
@@ -130,43 +103,95 @@ def _load(directory: Path, paths: config.Paths) -> int:
     return 1 if report.count("refused") else 0
 
 
-def _build(paths: config.Paths, full_refresh: bool, landing: Path | None, verbose: bool) -> int:
+def _build(args: argparse.Namespace, settings: Settings) -> int:
     from campaign_dw.serving import print_summary
     from orchestration.build import run_build
+    from orchestration.defs.ingest import NO_LANDING
 
-    outcome = run_build(paths, full_refresh=full_refresh, landing=landing, verbose=verbose)
+    if settings.target == "spark":
+        from campaign_dw import spark
+
+        spark.prepare(settings.paths)  # Java and pyspark present? Said before anything is written.
+    if settings.landing is None:
+        print(NO_LANDING, file=sys.stderr)
+    elif not settings.landing.is_dir():
+        print(f"campaign-dw build: the landing folder {settings.landing} is not a directory", file=sys.stderr)
+        return 2
+    outcome, log_file = run_build(settings, full_refresh=args.full_refresh, verbose=args.verbose)
     for line in outcome.warnings + outcome.problems:
         print(line, file=sys.stderr)
     print(f"run {outcome.run_id}: {outcome.checks_passed} checks passed, {len(outcome.warnings)} warnings, "
           f"{len(outcome.problems)} problems")
-    if outcome.success:
-        print_summary(paths)
+    if outcome.status == "success":
+        print_summary(settings.paths)
         return 0
-    if outcome.log_file:
-        print(f"dbt's output: {outcome.log_file}", file=sys.stderr)
+    if log_file:
+        print(f"dbt's output: {log_file}", file=sys.stderr)
     print("build failed: the serving database keeps the last good marts", file=sys.stderr)
     return 1
 
 
-def _dbt(args: list[str]) -> int:
-    command = [config.DBT_EXECUTABLE, *args, "--project-dir", str(config.DBT_PROJECT_DIR), "--profiles-dir", str(config.DBT_PROJECT_DIR)]
+def _generate(args: argparse.Namespace, settings: Settings) -> int:
+    from campaign_dw.generate import generate as write_synthetic
+
+    summary = write_synthetic(args.out, events=args.events, seed=args.seed, increment=args.increment)
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def _info(args: argparse.Namespace, settings: Settings) -> int:
+    from orchestration.status import info
+
+    print(json.dumps(info(settings.paths), indent=2))
+    return 0
+
+
+def _parse(args: argparse.Namespace, settings: Settings) -> int:
+    command = [config.DBT_EXECUTABLE, "parse", "--project-dir", str(config.DBT_PROJECT_DIR),
+               "--profiles-dir", str(config.DBT_PROJECT_DIR)]
     return subprocess.call(command, cwd=config.DBT_PROJECT_DIR)
 
 
-def _ui(port: int) -> int:
+def _ui(args: argparse.Namespace, settings: Settings) -> int:
     from orchestration.instance import prepare_dagster_home
 
-    home = prepare_dagster_home()
+    if settings.target == "spark":
+        from campaign_dw import spark
+
+        spark.prepare(settings.paths)
+
+    home = prepare_dagster_home(settings.paths)
     bin_dir = Path(sys.executable).parent
-    # The venv's bin first on PATH: `dagster dev` re-parses the dbt project with `dbt`.
-    env = {**os.environ, "DAGSTER_HOME": str(home), "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
-    dagster = bin_dir / "dagster"
-    print(f"Dagster UI on http://127.0.0.1:{port} (DAGSTER_HOME={home}); Ctrl-C stops it")
-    command = [str(dagster), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)]
+    env = {
+        **os.environ,
+        # The code location builds its warehouse resource from these (orchestration/defs/resources.py).
+        "CAMPAIGN_DW_WAREHOUSE": str(settings.warehouse),
+        "CAMPAIGN_DW_TARGET": settings.target,
+        "CAMPAIGN_DW_DUCKDB_THREADS": str(settings.duckdb_threads),
+        "CAMPAIGN_DW_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
+        "CAMPAIGN_DW_DBT_THREADS": str(settings.dbt_threads),
+        "DAGSTER_HOME": str(home),
+        # The venv's bin first on PATH: `dagster dev` re-parses the dbt project with `dbt`.
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    if settings.landing:
+        env["CAMPAIGN_DW_LANDING"] = str(settings.landing)
+    print(f"Dagster UI on http://127.0.0.1:{args.port} for {settings.warehouse} (DAGSTER_HOME={home}); Ctrl-C stops it")
+    command = [str(bin_dir / "dagster"), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(args.port)]
     try:
         return subprocess.call(command, env=env, cwd=config.PROJECT_DIR)
     except KeyboardInterrupt:
         return 0
+
+
+COMMANDS = {
+    "load": _load,
+    "build": _build,
+    "generate": _generate,
+    "ui": _ui,
+    "info": _info,
+    "parse": _parse,
+}
 
 
 if __name__ == "__main__":

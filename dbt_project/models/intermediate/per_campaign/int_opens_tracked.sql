@@ -1,32 +1,29 @@
-{% set dimensions = ['campaign_messages'] %}
-{{ config(
-    materialized=updated_in_place(), incremental_strategy='append',
-    pre_hook="{{ delete_touched_campaigns(" ~ dimensions ~ ") }}",
-) }}
--- The opens the heatmap counts (SPEC §5): `opened` events only (not opens implied by clicks),
--- by the history of open tracking:
+-- depends_on: {{ ref('int_campaigns_touched') }}
+-- The opens the heatmap counts (SPEC §5): `opened` events of counted emails (not opens
+-- implied by clicks), by the history of open tracking:
 --   * before first_opens_tracked_since nothing was recorded;
 --   * from first_opens_tracked_since only each email's first open was recorded, so only
 --     first opens count;
 --   * from all_opens_tracked_since every open counts.
 -- A campaign that ended before first_opens_tracked_since has no heatmap at all.
--- Incremental: only the campaigns touched since the last build are recomputed
--- (macros/incremental.sql).
-{% set rebuild = needs_full_rebuild(dimensions, is_incremental()) %}
-
+-- Kept per campaign (macros/incremental.sql).
 with
 
+counted_emails as (
+    select email_id from {{ ref('int_emails_flagged') }}
+    where {{ in_touched_campaigns() }}
+),
+
 opens as (
-    select event_id, email_id, campaign_id, message_id, prospect_id, occurred_at
-    from {{ ref('int_email_events_joined_to_emails') }}
-    where event_type = 'opened'
-    {% if not rebuild %}
-        and campaign_id in ({{ campaigns_touched_since_last_build() }})
-    {% endif %}
+    select opens.event_id, opens.email_id, opens.campaign_id, opens.message_id, opens.prospect_id, opens.occurred_at
+    from {{ ref('int_email_events_joined_to_sends') }} as opens
+    inner join counted_emails
+        on opens.email_id = counted_emails.email_id
+    where opens.event_type = 'opened' and {{ in_touched_campaigns('opens.campaign_id') }}
 ),
 
 campaigns as (
-    select campaign_id, ended_at from {{ ref('stg_recruiting__campaigns') }}
+    select campaign_id, ended_at from {{ ref('int_campaigns_current') }}
 ),
 
 ranked as (
@@ -45,9 +42,7 @@ select
     ranked.occurred_at,
     {{ quarter_hour('ranked.occurred_at') }} as opened_quarter_hour,
     ranked.is_first_open,
-    {{ built_at() }} as _built_at,
-    {{ seen_through_columns() }},
-    {{ dimension_fingerprint_columns(dimensions) }}
+    {{ built_at() }} as _built_at
 from ranked
 inner join campaigns
     on ranked.campaign_id = campaigns.campaign_id

@@ -1,4 +1,0 @@
--- The cells of marts.campaign_open_heatmap (over all messages of a campaign), kept per
--- campaign with the watermarks of its incremental builds. Definitions: macros/open_heatmap.sql,
--- which opens count: int_opens_tracked.
-{{ open_heatmap(['campaign_id']) }}

@@ -1,0 +1,30 @@
+-- depends_on: {{ ref('int_campaigns_touched') }}
+-- The clicks of counted emails (int_emails_flagged), per campaign, message, link, the url the
+-- event carried, and prospect: what the link-click marts add up, with the current link's
+-- url, anchor text and placement (footer links are left out there, by the link's current
+-- placement). Kept per campaign (macros/incremental.sql).
+with
+
+counted_emails as (
+    select email_id from {{ ref('int_emails_flagged') }}
+    where {{ in_touched_campaigns() }}
+),
+
+clicks as (
+    select *
+    from {{ ref('int_email_events_joined_to_sends') }}
+    where event_type = 'clicked' and {{ in_touched_campaigns() }}
+)
+
+select
+    clicks.campaign_id,
+    clicks.message_id,
+    clicks.link_id,
+    clicks.url as event_url,
+    clicks.prospect_id,
+    cast(count(*) as {{ dbt.type_bigint() }}) as clicks,
+    {{ built_at() }} as _built_at
+from clicks
+inner join counted_emails
+    on clicks.email_id = counted_emails.email_id
+group by clicks.campaign_id, clicks.message_id, clicks.link_id, clicks.url, clicks.prospect_id
