@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.md' \) -print)
 
-.PHONY: setup run test test-fast bench ui clean
+.PHONY: setup run test test-fast bench ui dashboard docs clean
 
 setup: $(BIN)/campaign-dw $(MANIFEST)
 
@@ -37,6 +37,12 @@ bench: setup
 
 ui: setup
 	$(BIN)/campaign-dw ui
+
+dashboard: setup
+	$(BIN)/campaign-dw dashboard
+
+docs: setup
+	$(BIN)/campaign-dw docs
 
 lock:
 	$(BIN)/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock

@@ -12,7 +12,15 @@ The shape follows a real outbound recruiting tool:
   clicks without an open (images blocked), soft bounces later delivered;
 - at-least-once delivery (about 2% of events twice within a load, some again in the next),
   late events (received in the next batch), events that arrive before their send (orphans
-  until the next batch), a handful of orphans that never resolve and of bad rows.
+  until the next batch), a handful of orphans that never resolve and of bad rows;
+- machines and bots (SPEC §3b): about 45% of prospects read on Apple Mail with Privacy
+  Protection, whose proxy fetches the images minutes after delivery (user agent `Mozilla/5.0`
+  alone) whether they read or not; the others open in real mail clients (iPhone Mail, Gmail's
+  image proxy, Outlook) at their reading hours (morning, lunch, evening), and click in real
+  browsers. About one prospect in seven sits behind a corporate mail scanner that clicks every link of
+  an email within a couple of seconds of delivery (most with a browser's user agent, some
+  naming themselves). Even batches carry the email service's `machine_open` flag, odd ones
+  have no such column.
 
 Batches: `--increment 0` (default) writes the first batch, the history; `--increment K`
 writes batch K: new audience members (about 1% of the first batch's emails) and their emails
@@ -30,7 +38,7 @@ from pathlib import Path
 
 import duckdb
 
-EVENTS_PER_MEMBERSHIP = 6.3  # measured average of the model below (sends x events per send)
+EVENTS_PER_MEMBERSHIP = 7.5  # measured average of the model below (sends x events per send, scanners included)
 INCREMENT_FRACTION = 0.01
 ROTATION = 20  # campaign c runs in batches K with c % ROTATION in {K, K + 1} (mod ROTATION)
 TIME_ZONES = [
@@ -39,6 +47,26 @@ TIME_ZONES = [
 ]
 # Prospects' UTC offsets in minutes (their working hours decide when they open and click).
 PROSPECT_OFFSETS = [-480, -420, -300, -240, -180, 0, 60, 120, 330, 345, 540, 570]
+# User agents of people (SPEC §3b): mail clients that open, browsers that click; and mail
+# scanners that say what they are (most scanners pass for a browser: their bursts tell).
+MAIL_CLIENTS = [
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
+    "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)",
+    "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17328; Pro)",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36",
+]
+BROWSERS = [
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0",
+]
+SCANNERS = [
+    "Mozilla/5.0 (compatible; Mimecast URL scanner)",
+    "Proofpoint URL Defense bot",
+    "python-requests/2.31.0",
+]
 
 
 def generate(out: Path, events: int = 100_000, seed: int = 42, increment: int = 0, threads: int | None = None) -> dict:
@@ -133,7 +161,11 @@ def _define(con: duckdb.DuckDBPyConnection, seed: int, campaigns: int, prospects
                  when r < 0.158 then 'spam_reported' end as outcome,
             case when r < 0.035 then 1 when r < 0.158 then outcome_step else n_steps end as last_step,
             ([{offsets}])[1 + pick(((m // {campaigns}) * 7919 + c * 104729) % {prospects}, 'offset', {len(PROSPECT_OFFSETS)})]
-                as offset_minutes
+                as offset_minutes,
+            -- how the prospect reads mail: Apple Mail with Privacy Protection, and/or behind a
+            -- corporate mail scanner (SPEC §3b)
+            u(((m // {campaigns}) * 7919 + c * 104729) % {prospects}, 'apple_mpp') < 0.45 as apple_mpp,
+            u(((m // {campaigns}) * 7919 + c * 104729) % {prospects}, 'scanner') < 0.15 as scanned
         from memberships(lo, hi);
 
         -- One email per step reached: email number m * 8 + step.
@@ -148,7 +180,8 @@ def _define(con: duckdb.DuckDBPyConnection, seed: int, campaigns: int, prospects
         join range(1, 6) s(step) on s.step <= o.last_step;
 
         -- Events: slot 0 delivery/bounce, 1-4 opens, 5-7 clicks (7 = footer), 8 reply,
-        -- 9 soft bounce before a delivery, 10 unsubscribe, 11 spam report.
+        -- 9 soft bounce before a delivery, 10 unsubscribe, 11 spam report, 12-15 a mail
+        -- scanner's clicks on each of the email's four links.
         create macro event_slots(lo, hi) as table
         select
             e.*, sl.slot, e.e * 16 + sl.slot as ev,
@@ -156,7 +189,7 @@ def _define(con: duckdb.DuckDBPyConnection, seed: int, campaigns: int, prospects
             case when u(e.e, 'opens') < 0.55 then 0 else 1 + pick(e.e, 'open_count', 4) end as opens,
             u(e.e, 'clicks') as click_draw
         from emails(lo, hi) e
-        cross join range(12) sl(slot);
+        cross join range(16) sl(slot);
 
         create macro events(lo, hi) as table
         select
@@ -169,16 +202,26 @@ def _define(con: duckdb.DuckDBPyConnection, seed: int, campaigns: int, prospects
                 when slot = 8 then 'replied'
                 when slot = 9 then 'bounced'
                 when slot = 10 then 'unsubscribed'
-                else 'spam_reported'
+                when slot = 11 then 'spam_reported'
+                else 'clicked'
             end as event_type,
+            apple_mpp and slot between 1 and 4 as by_apple_proxy,
+            slot >= 12 as by_scanner,
             case when slot = 0 and bounced then (case when outcome = 'hard_bounce' then 'hard' else 'soft' end)
                  when slot = 9 then 'soft' end as bounce_type,
             case
                 when slot in (0, 9) then sent_at + to_minutes(cast(1 + slot as integer))
+                -- Apple's proxy fetches the images when the email reaches the device, and again
+                -- now and then: minutes after sending, whatever the reader does
+                when apple_mpp and slot between 1 and 4 then sent_at + to_minutes(cast(2 + (slot - 1) * 90 + pick(ev, 'proxy', 15) as integer))
+                -- a scanner clicks every link as the email arrives, a second or so apart
+                when slot >= 12 then sent_at + to_seconds(cast(40 + (slot - 12) + pick(ev, 'scan', 2) * 0.5 as double))
                 else greatest(
                     sent_at + to_minutes(2),
+                    -- people read in the morning, at lunch and in the evening, local time
                     date_trunc('day', sent_at) + to_days(cast(floor(pow(u(ev, 'day'), 3) * 6) as integer))
-                        + to_minutes(cast((7 + pick(ev, 'hour', 12)) * 60 + pick(ev, 'minute', 60) - offset_minutes as integer))
+                        + to_minutes(cast(([7, 8, 8, 12, 13, 18, 19, 20, 21])[1 + pick(ev, 'hour', 9)] * 60
+                                          + pick(ev, 'minute', 60) - offset_minutes as integer))
                 )
             end as occurred_at
         from event_slots(lo, hi)
@@ -192,7 +235,8 @@ def _define(con: duckdb.DuckDBPyConnection, seed: int, campaigns: int, prospects
             when slot = 8 then outcome = 'replied' and step = last_step
             when slot = 9 then u(e, 'soft_first') < 0.01
             when slot = 10 then outcome = 'unsubscribed' and step = last_step
-            else outcome = 'spam_reported' and step = last_step
+            when slot = 11 then outcome = 'spam_reported' and step = last_step
+            else scanned
         end;
     """)
 
@@ -282,17 +326,27 @@ def _write_batch(con, out: Path, batch: int, bounds, prospects: int) -> dict[str
         select 'E' || e, campaign_id, campaign_id || '-M' || step, 'P' || p, ts(sent_at)
         from emails({lo}, {hi}) where u(e, 'replicated') < 0.002""")
 
+    flagged = batch % 2 == 0  # the email service's machine_open flag: in even batches' files only
+
     def event_rows(source_lo: int, source_hi: int, source_batch: int, arrives: str, tag: str) -> str:
         return f"""
             select 'V' || ev as event_id, 'E' || e as email_id, event_type, ts(occurred_at) as occurred_at,
                    bounce_type,
                    case when event_type = 'clicked' then campaign_id || '-M' || step || '-L' ||
-                        (case when slot = 7 then 3 + pick(ev, 'footer', 2) else 1 + pick(ev, 'link', 2) end) end as link_id,
+                        (case when slot >= 12 then slot - 11
+                              when slot = 7 then 3 + pick(ev, 'footer', 2) else 1 + pick(ev, 'link', 2) end) end as link_id,
                    case when event_type = 'clicked' then
-                        (case when slot = 7 then 'https://acme.example/unsubscribe'
-                              when pick(ev, 'link', 2) = 0 then 'https://jobs.acme.example/' || campaign_id
+                        (case when slot = 7 or slot = 14 then 'https://acme.example/unsubscribe'
+                              when slot = 15 then 'https://acme.example/privacy'
+                              when slot = 12 or (slot < 12 and pick(ev, 'link', 2) = 0) then 'https://jobs.acme.example/' || campaign_id
                               else 'https://acme.example/team' end) end as url,
-                   'Mozilla/5.0 (synthetic)' as user_agent,
+                   case
+                       when by_apple_proxy then 'Mozilla/5.0'
+                       when event_type = 'opened' then ([{_sql_list(MAIL_CLIENTS)}])[1 + pick(ev, 'client', {len(MAIL_CLIENTS)})]
+                       when by_scanner and u(e, 'scanner_says_so') < 0.3 then ([{_sql_list(SCANNERS)}])[1 + pick(e, 'scanner', {len(SCANNERS)})]
+                       when event_type = 'clicked' then ([{_sql_list(BROWSERS)}])[1 + pick(ev, 'browser', {len(BROWSERS)})]
+                   end as user_agent,
+                   {"case when event_type = 'opened' then by_apple_proxy end as machine_open," if flagged else ""}
                    ts(occurred_at + to_minutes(cast(1 + pick(ev, 'delay_{tag}', 30) as integer))
                       + case when {_batch_of_event(str(source_batch))} > {source_batch}
                              then to_days(cast(2 + pick(ev, 'late_days', 9) as integer)) else interval 0 day end)
@@ -313,22 +367,27 @@ def _write_batch(con, out: Path, batch: int, bounds, prospects: int) -> dict[str
     parts.append(event_rows(next_lo, next_hi, batch + 1, f"{_batch_of_event(str(batch + 1))} = {batch}", "e"))
     bad = f"""
         select * from (values
-            ('BAD-{batch}-1', 'E1', 'opened', 'yesterday', null, null, null, null, '2026-01-01T00:00:00Z'),
-            ('BAD-{batch}-2', 'E1', 'forwarded', '2026-01-01T00:00:00Z', null, null, null, null, '2026-01-01T00:00:00Z'),
-            (null, 'E1', 'opened', '2026-01-01T00:00:00Z', null, null, null, null, '2026-01-01T00:00:00Z'),
-            ('BAD-{batch}-4', 'E1', 'clicked', '2026-01-01T00:00:00Z', null, null, null, null, '2026-01-01T00:00:00Z'),
+            ('BAD-{batch}-1', 'E1', 'opened', 'yesterday', null, null, null, null, '2026-01-01T00:00:00Z', null),
+            ('BAD-{batch}-2', 'E1', 'forwarded', '2026-01-01T00:00:00Z', null, null, null, null, '2026-01-01T00:00:00Z', null),
+            (null, 'E1', 'opened', '2026-01-01T00:00:00Z', null, null, null, null, '2026-01-01T00:00:00Z', null),
+            ('BAD-{batch}-4', 'E1', 'bounced', '2026-01-01T00:00:00Z', 'temporary', null, null, null, '2026-01-01T00:00:00Z', null),
+            ('BAD-{batch}-5', 'E1', 'opened', '2026-01-01T00:00:00Z', null, null, null, null, '2026-01-01T00:00:00Z', 'maybe'),
             ('ORPHAN-{batch}-1', 'E-NEVER-SENT-{batch}', 'opened', '2026-01-01T00:00:00Z', null, null, null, null,
-             '2026-01-01T00:00:00Z')
-        ) t(event_id, email_id, event_type, occurred_at, bounce_type, link_id, url, user_agent, received_at)"""
+             '2026-01-01T00:00:00Z', null)
+        ) t(event_id, email_id, event_type, occurred_at, bounce_type, link_id, url, user_agent, received_at, machine_open)"""
     bad = "select " + ", ".join(
         f"cast({c} as varchar) as {c}" for c in
-        "event_id email_id event_type occurred_at bounce_type link_id url user_agent received_at".split()
+        "event_id email_id event_type occurred_at bounce_type link_id url user_agent received_at machine_open".split()
     ) + f" from ({bad})"
     # Good rows keep typed timestamps; the quirks (text where a timestamp belongs) go to a
     # second part file of the same batch, as a second export of a real feed would.
     copy("email_events", " union all ".join(f"select * from ({p})" for p in parts))
     bad_folder = out / "email_events"
     con.execute(f"copy ({bad}) to ? (format parquet)", [str(bad_folder / f"batch-{batch:04d}-quirks.parquet")])
-    written["email_events"] += 5
+    written["email_events"] += 6
     return written
+
+
+def _sql_list(values: list[str]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 

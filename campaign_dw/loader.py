@@ -82,12 +82,24 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
             "_load_id varchar, _loaded_at timestamp)"
         )
         _add_row_ids(con, table.name)
+        _add_new_contract_columns(con, table)
     con.execute(
         """create table if not exists raw._load_log (
             load_id varchar, table_name varchar, source_file varchar, file_sha256 varchar,
             file_bytes bigint, row_count bigint, status varchar, message varchar,
             loaded_at timestamp)"""
     )
+
+
+def _add_new_contract_columns(con: duckdb.DuckDBPyConnection, table: RawTable) -> None:
+    """Warehouses created before a column joined the contract (an optional one, such as
+    email_events.machine_open) get it, empty for the rows loaded before."""
+    existing = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?", [table.name]
+    ).fetchall()}
+    for column in table.columns:
+        if column not in existing:
+            con.execute(f"alter table raw.{table.name} add column {column} varchar")
 
 
 def _add_row_ids(con: duckdb.DuckDBPyConnection, table: str) -> None:

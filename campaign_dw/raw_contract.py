@@ -45,8 +45,10 @@ RAW_TABLES: dict[str, RawTable] = {
         _table("email_sends", "email_id campaign_id message_id prospect_id sent_at"),
         _table(
             "email_events",
-            "event_id email_id event_type occurred_at bounce_type link_id url user_agent received_at",
-            optional="bounce_type link_id url user_agent",
+            "event_id email_id event_type occurred_at bounce_type link_id url user_agent received_at machine_open",
+            # machine_open: the email service's own flag for an open made by a machine (SPEC §2,
+            # §3b); services that give none send files without it.
+            optional="bounce_type link_id url user_agent machine_open",
         ),
     ]
 }

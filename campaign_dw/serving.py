@@ -9,7 +9,8 @@ copy; nobody ever sees half a run, and no reader can make a run fail.
 
 - The serving file is written with DuckDB's storage format of v1.0.0, so that every DuckDB
   client from 1.0 on opens it (the JDBC, ODBC and Node drivers inside BI tools ship 1.x).
-- It carries what it holds: `meta.publication` (run, time, rows per mart).
+- It carries what it holds: `meta.publication` (run, time, rows per mart) and
+  `meta.definitions` (the dbt vars the numbers were computed with: open-tracking dates, ...).
 - A replaced Parquet version stays on disk for a grace period (`parquet_grace_seconds`, one
   hour by default) from the moment it was replaced, for readers that resolved the symlink
   before the swap and are still scanning its files; later publishes remove it.
@@ -47,10 +48,12 @@ MART_TABLES = (
 
 
 def publish(settings: Settings, run_id: str = "", descriptions: Mapping[str, dict] | None = None,
-            parquet_grace_seconds: float = 3600) -> dict:
+            definitions: Mapping[str, str] | None = None, parquet_grace_seconds: float = 3600) -> dict:
     """Copy the marts into a fresh serving file and Parquet folder, then swap them in.
     `descriptions`: {mart: {"description": ..., "columns": {column: description}}}, written as
-    DuckDB comments so that a BI tool's data browser shows what each column means."""
+    DuckDB comments so that a BI tool's data browser shows what each column means.
+    `definitions`: the values the marts were computed with (the open-tracking dates, ...), as
+    `meta.definitions` (name, value): a dashboard explains the numbers with them."""
     paths = settings.paths
     if paths.parquet_dir.exists() and not paths.parquet_dir.is_symlink():
         raise RuntimeError(f"{paths.parquet_dir} exists and is not a symlink: move it away so serving can manage it")
@@ -86,6 +89,9 @@ def publish(settings: Settings, run_id: str = "", descriptions: Mapping[str, dic
                 "create table meta.publication as select ? as run_id, ? as published_at, ? as rows_per_mart",
                 [run_id, published_at, json.dumps(rows)],
             )
+            con.execute("create table meta.definitions (name varchar, value varchar)")
+            con.executemany("insert into meta.definitions values (?, ?)",
+                            [[name, str(value)] for name, value in (definitions or {}).items()])
             con.execute("checkpoint")
         finally:
             con.close()

@@ -53,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     ui.add_argument("--landing", type=Path, help="the folder the UI's runs and the sensor load from (default: $CAMPAIGN_DW_LANDING)")
     ui.add_argument("--target", choices=config.TARGETS, help="the engine the UI's runs build on (default: $CAMPAIGN_DW_TARGET or duckdb)")
 
+    dashboard = commands.add_parser("dashboard", help="serve the campaign dashboard (reads the serving copy) on localhost")
+    dashboard.add_argument("--port", type=int, default=8501)
+
+    docs = commands.add_parser("docs", help="build and serve dbt's docs site (models, columns, tests, lineage) on localhost")
+    docs.add_argument("--port", type=int, default=8080)
+
     commands.add_parser("info", help="print warehouse, serving database, Parquet folder and last run as JSON")
     commands.add_parser("parse", help="prepare the dbt manifest (done by `make`; needed after a dbt change)")
 
@@ -184,7 +190,44 @@ def _ui(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
 
+def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
+    app = config.PROJECT_DIR / "dashboard" / "app.py"
+    env = {**os.environ, "CAMPAIGN_DW_WAREHOUSE": str(settings.warehouse)}
+    print(f"Campaign dashboard on http://127.0.0.1:{args.port} (reads {settings.paths.serving_database}); Ctrl-C stops it")
+    command = [
+        str(Path(sys.executable).with_name("streamlit")), "run", str(app),
+        "--server.address", "127.0.0.1", "--server.port", str(args.port), "--server.headless", "true",
+        "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer",
+    ]
+    try:
+        return subprocess.call(command, env=env, cwd=config.PROJECT_DIR)
+    except KeyboardInterrupt:
+        return 0
+
+
+def _docs(args: argparse.Namespace, settings: Settings) -> int:
+    """dbt's docs site for this warehouse: the catalog is read from the warehouse (waiting for a
+    run in progress), then the static site is served from the warehouse's docs folder."""
+    from campaign_dw.warehouse import writer_lock
+
+    target = settings.paths.root / f"{settings.warehouse.stem}_dbt_docs"
+    common = ["--project-dir", str(config.DBT_PROJECT_DIR), "--profiles-dir", str(config.DBT_PROJECT_DIR),
+              "--target-path", str(target), "--vars", json.dumps(settings.dbt_vars())]
+    with writer_lock(settings.paths):
+        built = subprocess.call([config.DBT_EXECUTABLE, "docs", "generate", *common], cwd=config.DBT_PROJECT_DIR)
+    if built != 0:
+        return built
+    print(f"dbt docs on http://127.0.0.1:{args.port}; Ctrl-C stops it")
+    try:
+        return subprocess.call([config.DBT_EXECUTABLE, "docs", "serve", *common, "--host", "127.0.0.1",
+                                "--port", str(args.port), "--no-browser"], cwd=config.DBT_PROJECT_DIR)
+    except KeyboardInterrupt:
+        return 0
+
+
 COMMANDS = {
+    "dashboard": _dashboard,
+    "docs": _docs,
     "load": _load,
     "build": _build,
     "generate": _generate,

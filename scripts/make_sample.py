@@ -90,10 +90,26 @@ sends.append(("E11-BAD", "C1", "M11", "P111", "N/A"))  # bad row: sent_at does n
 
 events: list[tuple] = []
 
+# Real user agents (SPEC §3b): opens from mail clients, clicks from browsers. The machine and
+# bot cases below name theirs.
+MAIL_CLIENT = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148"
+BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
+SAFARI = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15"
+APPLE_PROXY = "Mozilla/5.0"  # Apple Mail Privacy Protection: nothing more
+SCANNER = "Mozilla/5.0 (compatible; Microsoft Safe Links scanner)"
 
-def event(email, kind, at, bounce="", link="", url="", received=None, event_id=None):
-    event_id = f"EV{len(events) + 1:04d}" if event_id is None else event_id
-    events.append((event_id, email, kind, at, bounce, link, url, "Mozilla/5.0", received or at))
+
+named_events = []  # rows given an event_id of their own: they take no number
+
+
+def event(email, kind, at, bounce="", link="", url="", received=None, event_id=None, agent=None, machine_open=""):
+    if event_id is None:
+        event_id = f"EV{len(events) - len(named_events) + 1:04d}"
+    else:
+        named_events.append(event_id)
+    if agent is None:
+        agent = {"opened": MAIL_CLIENT, "clicked": BROWSER}.get(kind, "")
+    events.append((event_id, email, kind, at, bounce, link, url, agent, received or at, machine_open))
     return event_id
 
 
@@ -130,8 +146,12 @@ opens_m11 = {
     28: "2026-03-05T16:00:00Z",
     29: "2026-03-04T11:00:00+02:00",  # explicit offset: 09:00 UTC
 }
+# Machines' opens (SPEC §3b): Apple's proxy fetched the images of E11-024 .. E11-027 (the user
+# agent `Mozilla/5.0` alone, once with blanks around it); E11-028 was opened in Safari, whose
+# user agent also starts with `Mozilla/5.0`: a person.
+agents_m11 = {24: APPLE_PROXY, 25: APPLE_PROXY, 26: APPLE_PROXY, 27: "  Mozilla/5.0 ", 28: SAFARI}
 for i, at in opens_m11.items():
-    event(f"E11-{i:03d}", "opened", at)
+    event(f"E11-{i:03d}", "opened", at, agent=agents_m11.get(i))
     if i == 21:  # delivered at least once: the same event twice
         events.append(events[-1])
 # A second open between the tracking dates: only first opens were recorded then -> not counted.
@@ -144,16 +164,22 @@ for i in (13, 14):
               link="L1", url="https://jobs.acme.example/backend")
 # At-least-once delivery: E11-013's first click arrives twice, a day apart. It counts once.
 duplicate = next(e for e in events if e[1] == "E11-013" and e[2] == "clicked")
-events.append(duplicate[:-1] + ("2026-03-30T00:00:00Z",))
-for k in range(5):
-    event("E11-015", "clicked", f"2026-03-08T1{k}:00:00Z", link="L2", url="https://acme.example/team")
+events.append(duplicate[:8] + ("2026-03-30T00:00:00Z",) + duplicate[9:])  # received a day later
+for k in range(5):  # the fourth of them by a mail scanner (SPEC §3b: a bot's click)
+    event("E11-015", "clicked", f"2026-03-08T1{k}:00:00Z", link="L2", url="https://acme.example/team",
+          agent=SCANNER if k == 3 else None)
 # Footer clicks never count as clicks (nor as opens).
 event("E11-016", "clicked", "2026-03-09T18:30:00Z", link="L3", url="https://acme.example/unsubscribe")
 event("E11-016", "unsubscribed", "2026-03-09T18:31:00Z")
 event("E11-040", "clicked", "2026-03-03T12:00:00Z", link="L4", url="https://acme.example/privacy")
 # Clicks with no open event: images blocked. The click proves the open.
+# E11-030's click is part of a burst (SPEC §3b): it and two footer clicks on L3 and L4 come 1 and
+# 2 s apart, on 3 distinct links: a scanner clicked every link, all three are bots' clicks.
 event("E11-030", "clicked", "2026-03-03T15:00:00Z", link="L5", url="https://acme.example/apply")
-event("E11-031", "clicked", "2026-03-03T15:30:00Z", link="L999", url="https://jobs.acme.example/old-backend-link")
+event("E11-030", "clicked", "2026-03-03T15:00:01Z", link="L3", url="https://acme.example/unsubscribe", event_id="EV-BURST-1")
+event("E11-030", "clicked", "2026-03-03T15:00:03Z", link="L4", url="https://acme.example/privacy", event_id="EV-BURST-2")
+# E11-031 was clicked 5 s after it was sent (SPEC §3b: less than 10 s, a bot's click).
+event("E11-031", "clicked", "2026-03-02T09:00:05Z", link="L999", url="https://jobs.acme.example/old-backend-link")
 # Replies (E11-019's arrives 9 days late), a spam report.
 event("E11-017", "replied", "2026-03-05T10:00:00Z")
 event("E11-018", "replied", "2026-03-05T11:00:00Z")
@@ -164,10 +190,14 @@ event("E11-020", "spam_reported", "2026-03-04T08:00:00Z")
 for i in range(21, 71):
     event(f"E12-{i:03d}", "delivered", "2026-04-22T09:01:00Z")
 for i in range(21, 31):
-    event(f"E12-{i:03d}", "opened", f"2026-04-2{3 + i % 3}T1{i % 10}:15:00Z")
+    # SPEC §3b: E12-026's open is flagged a machine's by the email service; E12-027's says
+    # `machine_open` false, but its user agent is Apple's proxy: a machine's all the same.
+    event(f"E12-{i:03d}", "opened", f"2026-04-2{3 + i % 3}T1{i % 10}:15:00Z",
+          machine_open={26: "true", 27: "false"}.get(i, ""), agent=APPLE_PROXY if i == 27 else None)
 event("E12-021", "opened", "2026-04-27T08:15:00Z")  # repeat opens after 2026-04-20 all count
 event("E12-021", "opened", "2026-04-28T08:15:00Z", received="2026-05-02T00:00:00Z")  # and late
-event("E12-022", "clicked", "2026-04-24T12:00:00Z", link="L6", url="https://jobs.acme.example/backend/faq")
+# Exactly 10 s after it was sent: not a bot's click (SPEC §3b: less than 10 s is).
+event("E12-022", "clicked", "2026-04-22T09:00:10Z", link="L6", url="https://jobs.acme.example/backend/faq")
 event("E12-023", "clicked", "2026-04-25T13:00:00Z", link="L6", url="https://jobs.acme.example/backend/faq")
 event("E12-024", "clicked", "2026-04-25T13:05:00Z", link="L7", url="https://acme.example/unsubscribe")
 event("E12-024", "unsubscribed", "2026-04-25T13:06:00Z")
@@ -207,5 +237,5 @@ write("message_links", "link_id message_id url placement anchor_text updated_at"
 write("prospects", "prospect_id email first_name last_name updated_at", prospects)
 write("audience_memberships", "campaign_id prospect_id entered_at exited_at exit_reason updated_at", memberships)
 write("email_sends", "email_id campaign_id message_id prospect_id sent_at", sends)
-write("email_events", "event_id email_id event_type occurred_at bounce_type link_id url user_agent received_at", events)
+write("email_events", "event_id email_id event_type occurred_at bounce_type link_id url user_agent received_at machine_open", events)
 print(f"wrote {OUT}: {len(sends)} sends, {len(events)} events")

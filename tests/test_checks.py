@@ -19,6 +19,8 @@ def metric_row(**overrides):
         "emails_replied": 3, "emails_unsubscribed": 1, "emails_marked_spam": 1,
         "delivery_rate": 100 / 110, "bounce_rate": 10 / 110, "unsubscribe_rate": 0.01, "spam_rate": 0.01,
         "open_rate": 0.2, "response_rate": 0.03, "click_rate": 0.05, "click_through_rate": 0.25,
+        "emails_opened_by_people": 14, "emails_clicked_by_people": 3, "machine_opens": 9, "bot_clicks": 4,
+        "people_open_rate": 0.14, "people_click_rate": 0.03, "people_click_through_rate": 3 / 14,
     }
     return row | overrides
 
@@ -37,6 +39,7 @@ def test_rate_rule_accepts_the_definition():
         ({"click_through_rate": 0.05}, "click_through_rate"),  # over delivered instead of opened
         ({"delivery_rate": None}, "delivery_rate"),  # NULL although sent > 0
         ({"emails_opened": 0, "emails_clicked": 0, "click_through_rate": 0.0}, "click_through_rate"),  # 0 instead of NULL
+        ({"people_click_through_rate": 3 / 20}, "people_click_through_rate"),  # over all opened, not by people
     ],
 )
 def test_rate_rule_catches_a_wrong_rate(overrides, rate):

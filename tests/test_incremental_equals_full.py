@@ -85,9 +85,12 @@ LINKS = ["L1", "L2", "L3"]
 EMAILS = [f"E{i}" for i in range(1, 9)]
 PROSPECTS = ["P1", "P2", "P3"]
 UPDATED = ["2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z", "2026-03-01T00:00:00Z", "soon"]
-# Across the open-tracking eras (2025-08-07, 2026-04-20), a DST change, an offset; one bad.
+# Across the open-tracking eras (2025-08-07, 2026-04-20), a DST change, an offset; seconds
+# apart after a send at 2026-05-01 09:00 (too soon after sending, bursts of clicks); one bad.
 TIMES = ["2025-07-01T10:00:00Z", "2025-08-07T00:00:00Z", "2025-09-01T10:00:05Z", "2026-03-29T01:30:00Z",
-         "2026-04-20T09:00:00Z", "2026-05-01T09:00:00Z", "2026-05-01T11:00:02+02:00", "yesterday"]
+         "2026-04-20T09:00:00Z", "2026-05-01T09:00:00Z", "2026-05-01T11:00:02+02:00", "2026-05-01T09:00:04Z",
+         "2026-05-01T09:00:12.5Z", "2026-05-01T09:00:14Z", "yesterday"]
+AGENTS = ["Mozilla/5.0 (Macintosh) AppleWebKit/605.1.15", "Mozilla/5.0", "python-requests/2.31", None]
 
 
 def rows(strategy, most):
@@ -136,7 +139,8 @@ event = st.fixed_dictionaries({
                                    "unsubscribed", "spam_reported", "forwarded"]),
     "occurred_at": st.sampled_from(TIMES), "bounce_type": st.sampled_from([None, "hard", "soft"]),
     "link_id": st.sampled_from([None, "L1", "L2", "L3", "L9"]), "url": st.sampled_from([None, "https://x/e"]),
-    "user_agent": st.just("Mozilla/5.0 (Macintosh) AppleWebKit/605.1.15"), "received_at": st.just("2026-06-01T00:00:00Z"),
+    "user_agent": st.sampled_from(AGENTS), "received_at": st.just("2026-06-01T00:00:00Z"),
+    "machine_open": st.sampled_from([None, None, "true", "false", "maybe"]),
 })
 random_batch = st.fixed_dictionaries({
     "campaigns": rows(campaign, 2), "campaign_messages": rows(message, 3), "message_links": rows(link, 2),

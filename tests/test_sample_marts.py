@@ -17,7 +17,7 @@ def test_raw_rows_are_all_accounted_for(sample_warehouse):
         ("audience_memberships", 116, 116, 115, 1, 0, 0, 0, 0, True),
         ("campaign_messages", 6, 6, 6, 0, 0, 0, 0, 0, True),
         ("campaigns", 5, 5, 4, 1, 0, 0, 0, 0, True),
-        ("email_events", 233, 233, 227, 0, 2, 3, 1, 0, True),
+        ("email_events", 235, 235, 229, 0, 2, 3, 1, 0, True),
         ("email_sends", 167, 167, 165, 0, 1, 1, 0, 0, True),
         ("message_links", 7, 7, 7, 0, 0, 0, 0, 0, True),
         ("prospects", 121, 121, 120, 1, 0, 0, 0, 0, True),
@@ -112,7 +112,8 @@ def test_message_link_clicks(sample_warehouse):
 
 
 def test_campaign_link_clicks(sample_warehouse):
-    rows = query(sample_warehouse.warehouse, "select * from marts.campaign_link_clicks order by link_url")
+    rows = query(sample_warehouse.warehouse, "select campaign_id, link_url, total_clicks, unique_clicks "
+                                             "from marts.campaign_link_clicks order by link_url")
     assert rows == [
         ("C1", "https://acme.example/apply", 1, 1),
         ("C1", "https://acme.example/team", 5, 1),
@@ -198,3 +199,72 @@ def test_serving_database_has_the_marts_and_no_personal_data(sample_warehouse):
             assert not any(p in text for p in personal if "@" in p), (database, table)
     assert query(serving, "select count(*) from marts.campaign_metrics") == [(4,)]
     assert sorted(p.name for p in sample_warehouse.paths.parquet_dir.iterdir()) == sorted(f"{t}.parquet" for _, t in tables)
+
+
+# --- SPEC §3b: the same figures for people (seeds/README.md, "Machines and bots") -----------
+
+PEOPLE = "emails_opened_by_people, emails_clicked_by_people, machine_opens, bot_clicks"
+
+
+def test_machines_and_bots_are_classed_by_the_rule_that_matched(sample_warehouse):
+    rows = query(sample_warehouse.warehouse, "select email_id, event_id, machine_or_bot_reason "
+                                             "from audit.machine_and_bot_engagements order by all")
+    assert rows == [
+        ("E11-015", "EV0142", "automation user agent"),
+        ("E11-024", "EV0125", "Apple proxy user agent"),
+        ("E11-025", "EV0126", "Apple proxy user agent"),
+        ("E11-026", "EV0127", "Apple proxy user agent"),
+        ("E11-027", "EV0128", "Apple proxy user agent"),
+        ("E11-030", "EV-BURST-1", "click burst"),
+        ("E11-030", "EV-BURST-2", "click burst"),
+        ("E11-030", "EV0147", "click burst"),
+        ("E11-031", "EV0148", "too soon after sending"),
+        ("E12-026", "EV0208", "provider flag"),
+        ("E12-027", "EV0209", "Apple proxy user agent"),
+    ]
+
+
+def test_message_figures_for_people(sample_warehouse):
+    rows = query(sample_warehouse.warehouse, f"select message_id, {PEOPLE}, people_open_rate, people_click_rate, "
+                                             "people_click_through_rate from marts.campaign_message_metrics order by 1")
+    expected = [
+        ("M11", 14, 3, 4, 5, 14 / 100, 3 / 100, 3 / 14),
+        ("M12", 8, 2, 2, 0, 8 / 50, 2 / 50, 2 / 8),
+        ("M13", 0, 0, 0, 0, None, None, None),
+        ("M21", 1, 0, 0, 0, 1 / 2, 0.0, 0.0),
+        ("M31", 0, 0, 0, 0, None, None, None),
+        ("M41", 2, 0, 0, 0, 2 / 3, 0.0, 0.0),
+    ]
+    assert [r[:5] for r in rows] == [e[:5] for e in expected]
+    for row, want in zip(rows, expected, strict=True):
+        for got, rate in zip(row[5:], want[5:], strict=True):
+            assert got == (None if rate is None else pytest.approx(rate, rel=1e-12)), row[0]
+
+
+def test_campaign_figures_for_people_and_the_seed_figures_beside_them(sample_warehouse):
+    (row,) = query(sample_warehouse.warehouse, f"select emails_opened, emails_clicked, open_rate, {PEOPLE}, "
+                                               "people_open_rate, people_click_through_rate "
+                                               "from marts.campaign_metrics where campaign_id = 'C1'")
+    assert row[:2] == (30, 7) and row[2] == pytest.approx(0.20)  # the seed's figures, unchanged
+    assert row[3:7] == (22, 5, 6, 5)
+    assert row[7:] == pytest.approx((22 / 150, 5 / 22), rel=1e-12)
+
+
+def test_link_clicks_for_people(sample_warehouse):
+    rows = query(sample_warehouse.warehouse, "select link_id, total_clicks, unique_clicks, total_clicks_by_people, "
+                                             "unique_clicks_by_people from marts.campaign_message_link_clicks order by 1")
+    assert rows == [("L1", 6, 2, 6, 2), ("L2", 5, 1, 4, 1), ("L5", 1, 1, 0, 0), ("L6", 2, 2, 2, 2), ("L999", 1, 1, 0, 0)]
+
+
+def test_heatmap_for_people(sample_warehouse):
+    totals = query(sample_warehouse.warehouse, "select campaign_id, sum(opens), sum(opens_by_people) "
+                                               "from marts.campaign_open_heatmap where viewer_timezone = 'UTC' "
+                                               "group by all order by all")
+    assert totals == [("C1", 30, 24), ("C4", 2, 2)]
+    cells = query(sample_warehouse.warehouse, "select day_of_week, hour_of_day, opens, unique_prospects, opens_by_people, "
+                                              "unique_prospects_by_people from marts.campaign_open_heatmap "
+                                              "where campaign_id = 'C1' and viewer_timezone = 'UTC' "
+                                              "and (day_of_week, hour_of_day) in ((3, 14), (4, 16)) order by all")
+    # Wednesday 14h: Apple's proxy alone (E11-024, 025, 026); Thursday 16h: the proxy (E11-027)
+    # and a person in Safari (E11-028).
+    assert cells == [(3, 14, 3, 3, 0, 0), (4, 16, 2, 2, 1, 1)]

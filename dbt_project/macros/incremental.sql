@@ -132,10 +132,11 @@ where already_here.{{ key }} is null
 {#- The dbt vars the per-campaign models compute with, as one text: when it changes (an
     operator moves a tracking date), every campaign is recomputed. -#}
 {% macro definitions_in_use() -%}
-    {%- set names = ['first_opens_tracked_since', 'all_opens_tracked_since'] -%}
+    {%- set names = ['first_opens_tracked_since', 'all_opens_tracked_since', 'bot_user_agent_patterns',
+                     'bot_click_within_seconds', 'bot_click_burst_gap_seconds', 'bot_click_burst_min_links'] -%}
     {%- set parts = [] -%}
     {%- for name in names -%}
-        {%- do parts.append(name ~ '=' ~ var(name)) -%}
+        {%- do parts.append(name ~ '=' ~ (var(name) | string | replace("'", ""))) -%}
     {%- endfor -%}
     {{ return(parts | join(';')) }}
 {%- endmacro %}

@@ -86,6 +86,28 @@
 {%- endmacro %}
 
 
+{#- Text -> boolean: true or false, in any case, blanks around allowed; NULL when it is
+    neither (staging rejects a value that does not parse). -#}
+{% macro parse_boolean(text) -%}
+    case lower(trim({{ text }})) when 'true' then true when 'false' then false end
+{%- endmacro %}
+
+
+{#- Seconds from one timestamp to a later one, with their fractions (both engines keep
+    microseconds; Spark's unix_timestamp() would drop them). -#}
+{% macro seconds_between(earlier, later) -%}
+    {{ return(adapter.dispatch('seconds_between', 'campaign_dw')(earlier, later)) }}
+{%- endmacro %}
+
+{% macro default__seconds_between(earlier, later) -%}
+    (unix_micros({{ later }}) - unix_micros({{ earlier }})) / 1000000.0
+{%- endmacro %}
+
+{% macro duckdb__seconds_between(earlier, later) -%}
+    (epoch_us({{ later }}) - epoch_us({{ earlier }})) / 1000000.0
+{%- endmacro %}
+
+
 {#- Blank text is no value: '' and '   ' read as NULL. -#}
 {% macro nullif_blank(text) -%}
     nullif(trim({{ text }}), '')

@@ -34,6 +34,8 @@ COUNT_COLUMNS = (
     "emails_sent", "emails_delivered", "emails_bounced", "emails_hard_bounced", "emails_soft_bounced",
     "emails_opened", "emails_clicked", "emails_replied", "emails_unsubscribed", "emails_marked_spam",
 )
+# SPEC §3b: the same figures for people (a campaign's are the sum of its messages' too).
+PEOPLE_COUNT_COLUMNS = ("emails_opened_by_people", "emails_clicked_by_people", "machine_opens", "bot_clicks")
 # SPEC §4, restated here on purpose: the check must not share the code it checks.
 RATES = {
     "delivery_rate": ("emails_delivered", "emails_sent"),
@@ -44,6 +46,9 @@ RATES = {
     "response_rate": ("emails_replied", "emails_delivered"),
     "click_rate": ("emails_clicked", "emails_delivered"),
     "click_through_rate": ("emails_clicked", "emails_opened"),
+    "people_open_rate": ("emails_opened_by_people", "emails_delivered"),
+    "people_click_rate": ("emails_clicked_by_people", "emails_delivered"),
+    "people_click_through_rate": ("emails_clicked_by_people", "emails_opened_by_people"),
 }
 EXAMPLES = 5
 
@@ -105,9 +110,9 @@ def mismatches(expected: dict, actual: dict, columns: Iterable[str]) -> list[dic
 def _rate_check(table: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=key("marts", table), name="rates_match_their_definition", blocking=True,
-        description="Every rate is recomputed in Python from the mart's counts: numerator / denominator "
-                    "of SPEC §4, NULL exactly when the denominator is 0 (a rate over the wrong "
-                    "denominator passes every dbt test).",
+        description="Every rate, the people rates of SPEC §3b included, is recomputed in Python from the "
+                    "mart's counts: numerator / denominator, NULL exactly when the denominator is 0 (a "
+                    "rate over the wrong denominator passes every dbt test).",
     )
     def rates_match(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         rows = warehouse.query(f"select * from marts.{table}")
@@ -123,17 +128,18 @@ def _rate_check(table: str) -> dg.AssetChecksDefinition:
                 "marts (a campaign without messages has zero counts).",
 )
 def campaign_equals_sum_of_messages(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    columns = COUNT_COLUMNS + PEOPLE_COUNT_COLUMNS
     campaigns = {r["campaign_id"]: r for r in warehouse.query("select * from marts.campaign_metrics")}
     sums = {
         r["campaign_id"]: r
         for r in warehouse.query(
-            "select campaign_id, " + ", ".join(f"cast(sum({c}) as bigint) as {c}" for c in COUNT_COLUMNS)
+            "select campaign_id, " + ", ".join(f"cast(sum({c}) as bigint) as {c}" for c in columns)
             + " from marts.campaign_message_metrics group by campaign_id"
         )
     }
     for campaign_id in campaigns:
-        sums.setdefault(campaign_id, {c: 0 for c in COUNT_COLUMNS} | {"campaign_id": campaign_id})
-    return result(mismatches(sums, campaigns, COUNT_COLUMNS), len(campaigns), "campaign = sum of its messages")
+        sums.setdefault(campaign_id, {c: 0 for c in columns} | {"campaign_id": campaign_id})
+    return result(mismatches(sums, campaigns, columns), len(campaigns), "campaign = sum of its messages")
 
 
 # The recount: the same SPEC §3 rules as int_emails_flagged, written independently (per-event

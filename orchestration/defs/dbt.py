@@ -6,6 +6,7 @@ from functools import cache, cached_property
 from typing import Any
 
 import dagster as dg
+import yaml
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from dbt.version import __version__ as dbt_version
 from packaging import version
@@ -40,6 +41,14 @@ def mart_descriptions() -> dict[str, dict]:
         for node in manifest["nodes"].values()
         if node["resource_type"] == "model" and node["schema"] == "marts"
     }
+
+
+@cache
+def project_vars() -> dict[str, str]:
+    """The dbt vars of dbt_project.yml: what the definitions are computed with (published with
+    the marts, so that a reader knows the open-tracking dates, say)."""
+    return {name: str(value) for name, value in
+            (yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text()).get("vars") or {}).items()}
 
 
 class WarehouseTranslator(DagsterDbtTranslator):

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from campaign_dw.serving import MART_TABLES, publish
-from orchestration.defs.dbt import mart_descriptions
+from orchestration.defs.dbt import mart_descriptions, project_vars
 from orchestration.defs.resources import WarehouseResource
 
 
@@ -19,7 +19,7 @@ from orchestration.defs.resources import WarehouseResource
 )
 def serving_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     published = publish(
-        warehouse.settings, run_id=context.run.run_id, descriptions=mart_descriptions(),
+        warehouse.settings, run_id=context.run.run_id, descriptions=mart_descriptions(), definitions=project_vars(),
         parquet_grace_seconds=warehouse.parquet_grace_seconds,
     )
     return dg.MaterializeResult(

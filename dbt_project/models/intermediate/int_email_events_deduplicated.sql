@@ -3,5 +3,6 @@
 -- arrival: an event already here is a duplicate (macros/incremental.sql).
 {{ first_copies_since_last_build(
     'stg_recruiting__email_events', 'event_id',
-    ['event_id', 'email_id', 'event_type', 'occurred_at', 'bounce_type', 'link_id', 'url', 'user_agent', 'received_at']
+    ['event_id', 'email_id', 'event_type', 'occurred_at', 'bounce_type', 'link_id', 'url', 'user_agent',
+     'received_at', 'machine_open']
 ) }}

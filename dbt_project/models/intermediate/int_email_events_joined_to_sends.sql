@@ -47,6 +47,7 @@ select
     events.link_id,
     events.url,
     events.user_agent,
+    events.machine_open,
     events._row_id as _event_row_id,
     sends._row_id as _send_row_id,
     {{ built_at() }} as _built_at

@@ -21,7 +21,8 @@ clicks_by_url as (
             case when clicks.link_id is not null then 'unknown link ' || clicks.link_id end
         ) as link_url,
         clicks.prospect_id,
-        clicks.clicks
+        clicks.clicks,
+        clicks.clicks_by_people
     from clicks
     left join links
         on clicks.link_id = links.link_id
@@ -32,7 +33,11 @@ select
     campaign_id,
     link_url,
     cast(sum(clicks) as {{ dbt.type_bigint() }}) as total_clicks,
-    cast(count(distinct prospect_id) as {{ dbt.type_bigint() }}) as unique_clicks
+    cast(count(distinct prospect_id) as {{ dbt.type_bigint() }}) as unique_clicks,
+    -- SPEC §3b: the same, bots' clicks left out (the rows are the same; these may be 0)
+    cast(sum(clicks_by_people) as {{ dbt.type_bigint() }}) as total_clicks_by_people,
+    cast(count(distinct case when clicks_by_people > 0 then prospect_id end) as {{ dbt.type_bigint() }})
+        as unique_clicks_by_people
 from clicks_by_url
 where link_url is not null
 group by campaign_id, link_url

@@ -21,7 +21,11 @@ select
     coalesce(max(links.url), max(clicks.event_url), 'unknown link ' || clicks.link_id) as link_url,
     max(links.anchor_text) as anchor_text,
     cast(sum(clicks.clicks) as {{ dbt.type_bigint() }}) as total_clicks,
-    cast(count(distinct clicks.prospect_id) as {{ dbt.type_bigint() }}) as unique_clicks
+    cast(count(distinct clicks.prospect_id) as {{ dbt.type_bigint() }}) as unique_clicks,
+    -- SPEC §3b: the same, bots' clicks left out (the rows are the same; these may be 0)
+    cast(sum(clicks.clicks_by_people) as {{ dbt.type_bigint() }}) as total_clicks_by_people,
+    cast(count(distinct case when clicks.clicks_by_people > 0 then clicks.prospect_id end) as {{ dbt.type_bigint() }})
+        as unique_clicks_by_people
 from clicks
 left join links
     on clicks.link_id = links.link_id

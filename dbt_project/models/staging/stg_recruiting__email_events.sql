@@ -5,6 +5,8 @@
 -- each raw row is parsed once.
 -- Valid without them (SPEC §2): a bounce without bounce_type (it counts as soft) and a click
 -- without link_id (an unknown link: it still proves the click, the open and the delivery).
+-- machine_open (the email service's flag, optional): true, false or empty; anything else is a
+-- bad value.
 with
 
 source as (
@@ -22,8 +24,10 @@ typed as (
         {{ nullif_blank('url') }} as url,
         user_agent,
         {{ parse_timestamp('received_at') }} as received_at,
+        {{ parse_boolean('machine_open') }} as machine_open,
         {{ nullif_blank('occurred_at') }} as occurred_at_text,
         {{ nullif_blank('received_at') }} as received_at_text,
+        {{ nullif_blank('machine_open') }} as machine_open_text,
         {{ lineage_columns() }}
     from source
 )
@@ -41,5 +45,6 @@ select
         {{ reject_if_unparsed('received_at', 'received_at_text') }}
         when event_type = 'bounced' and bounce_type not in ('hard', 'soft')
             then 'unknown bounce_type: ' || substr(bounce_type, 1, 100)
+        {{ reject_if_unparsed('machine_open', 'machine_open_text') }}
     end as rejection_reason
 from typed

@@ -1,6 +1,8 @@
 -- depends_on: {{ ref('int_campaigns_touched') }}
 -- SPEC §3, the email-level definitions: one row per email that is counted, with its was_*
--- flags. Every count of the metric marts counts these flags (macros/email_metrics.sql).
+-- flags, and SPEC §3b's flags for people (opens by machines and clicks by bots left out,
+-- int_email_engagements_classified). Every count of the metric marts counts these flags
+-- (macros/email_metrics.sql).
 -- An email is counted once its message is a current message of its campaign and the
 -- campaign is known; until then it waits (audit.raw_row_reconciliation), so a campaign's
 -- counts always equal the sum of its messages'. Kept per campaign (macros/incremental.sql).
@@ -34,6 +36,12 @@ links as (
     select link_id, placement from {{ ref('int_message_links_current') }}
 ),
 
+classified as (
+    select event_id, is_machine_open, is_bot_click
+    from {{ ref('int_email_engagements_classified') }}
+    where {{ in_touched_campaigns() }}
+),
+
 events as (
     select
         events.email_id,
@@ -41,10 +49,14 @@ events as (
         events.bounce_type,
         -- clicked (SPEC §3): a click on a link that is not in the footer; a link unknown to
         -- message_links, or no link_id at all, counts as a body link.
-        events.event_type = 'clicked' and coalesce(links.placement, 'body') <> 'footer' as is_counted_click
+        events.event_type = 'clicked' and coalesce(links.placement, 'body') <> 'footer' as is_counted_click,
+        coalesce(classified.is_machine_open, false) as is_machine_open,
+        coalesce(classified.is_bot_click, false) as is_bot_click
     from {{ ref('int_email_events_joined_to_sends') }} as events
     left join links
         on events.link_id = links.link_id
+    left join classified
+        on events.event_id = classified.event_id
     where {{ in_touched_campaigns('events.campaign_id') }}
 ),
 
@@ -63,6 +75,11 @@ events_per_email as (
         max(case when event_type = 'spam_reported' then 1 else 0 end) = 1 as has_spam_report_event,
         sum(case when event_type = 'opened' then 1 else 0 end) as open_events,
         sum(case when is_counted_click then 1 else 0 end) as counted_click_events,
+        -- SPEC §3b: the same, made by people
+        max(case when event_type = 'opened' and not is_machine_open then 1 else 0 end) = 1 as has_person_open,
+        max(case when is_counted_click and not is_bot_click then 1 else 0 end) = 1 as has_person_counted_click,
+        sum(case when event_type = 'opened' and is_machine_open then 1 else 0 end) as machine_open_events,
+        sum(case when event_type = 'clicked' and is_bot_click then 1 else 0 end) as bot_click_events,
         count(*) as events
     from events
     group by email_id
@@ -87,8 +104,14 @@ flags as (
         coalesce(e.has_reply_event, false) as was_replied,
         coalesce(e.has_unsubscribe_event, false) as was_unsubscribed,
         coalesce(e.has_spam_report_event, false) as was_marked_spam,
+        -- opened by a person: a person's open, or a person's click on a non-footer link.
+        coalesce(e.has_person_open or e.has_person_counted_click, false) as was_opened_by_people,
+        -- clicked by a person: a person's click on a non-footer link.
+        coalesce(e.has_person_counted_click, false) as was_clicked_by_people,
         coalesce(e.open_events, 0) as open_events,
         coalesce(e.counted_click_events, 0) as counted_click_events,
+        coalesce(e.machine_open_events, 0) as machine_open_events,
+        coalesce(e.bot_click_events, 0) as bot_click_events,
         coalesce(e.events, 0) as events
     from emails
     left join events_per_email as e
@@ -113,8 +136,12 @@ select
     was_replied,
     was_unsubscribed,
     was_marked_spam,
+    was_opened_by_people,
+    was_clicked_by_people,
     cast(open_events as {{ dbt.type_bigint() }}) as open_events,
     cast(counted_click_events as {{ dbt.type_bigint() }}) as counted_click_events,
+    cast(machine_open_events as {{ dbt.type_bigint() }}) as machine_open_events,
+    cast(bot_click_events as {{ dbt.type_bigint() }}) as bot_click_events,
     cast(events as {{ dbt.type_bigint() }}) as events,
     {{ built_at() }} as _built_at
 from flags

@@ -1,8 +1,8 @@
 -- depends_on: {{ ref('int_campaigns_touched') }}
 -- The clicks of counted emails (int_emails_flagged), per campaign, message, link, the url the
--- event carried, and prospect: what the link-click marts add up, with the current link's
--- url, anchor text and placement (footer links are left out there, by the link's current
--- placement). Kept per campaign (macros/incremental.sql).
+-- event carried, and prospect, with those made by people (SPEC §3b): what the link-click marts
+-- add up, with the current link's url, anchor text and placement (footer links are left out
+-- there, by the link's current placement). Kept per campaign (macros/incremental.sql).
 with
 
 counted_emails as (
@@ -12,7 +12,7 @@ counted_emails as (
 
 clicks as (
     select *
-    from {{ ref('int_email_events_joined_to_sends') }}
+    from {{ ref('int_email_engagements_classified') }}
     where event_type = 'clicked' and {{ in_touched_campaigns() }}
 )
 
@@ -23,6 +23,7 @@ select
     clicks.url as event_url,
     clicks.prospect_id,
     cast(count(*) as {{ dbt.type_bigint() }}) as clicks,
+    cast(sum(case when clicks.is_bot_click then 0 else 1 end) as {{ dbt.type_bigint() }}) as clicks_by_people,
     {{ built_at() }} as _built_at
 from clicks
 inner join counted_emails

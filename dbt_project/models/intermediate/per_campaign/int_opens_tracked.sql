@@ -1,6 +1,7 @@
 -- depends_on: {{ ref('int_campaigns_touched') }}
 -- The opens the heatmap counts (SPEC §5): `opened` events of counted emails (not opens
--- implied by clicks), by the history of open tracking:
+-- implied by clicks; machines' opens included, flagged by is_person_open), by the history of
+-- open tracking:
 --   * before first_opens_tracked_since nothing was recorded;
 --   * from first_opens_tracked_since only each email's first open was recorded, so only
 --     first opens count;
@@ -15,8 +16,10 @@ counted_emails as (
 ),
 
 opens as (
-    select opens.event_id, opens.email_id, opens.campaign_id, opens.message_id, opens.prospect_id, opens.occurred_at
-    from {{ ref('int_email_events_joined_to_sends') }} as opens
+    select
+        opens.event_id, opens.email_id, opens.campaign_id, opens.message_id, opens.prospect_id, opens.occurred_at,
+        opens.is_machine_open
+    from {{ ref('int_email_engagements_classified') }} as opens
     inner join counted_emails
         on opens.email_id = counted_emails.email_id
     where opens.event_type = 'opened' and {{ in_touched_campaigns('opens.campaign_id') }}
@@ -42,6 +45,8 @@ select
     ranked.occurred_at,
     {{ quarter_hour('ranked.occurred_at') }} as opened_quarter_hour,
     ranked.is_first_open,
+    -- SPEC §3b: a person's open (not a machine's); the heatmap's cells count both.
+    not ranked.is_machine_open as is_person_open,
     {{ built_at() }} as _built_at
 from ranked
 inner join campaigns

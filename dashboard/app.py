@@ -1,0 +1,312 @@
+"""The campaign dashboard (SPEC §7), drawn from the serving copy of the marts alone.
+
+Run it with `campaign-dw dashboard` (or `make dashboard`). It opens nothing but the serving
+file, read-only, through a fresh connection per read (see `data.py`), and caches what it read
+under the file's identity: after a new build publishes, the next page run shows the new
+numbers (a small watcher reruns open pages by itself), without a restart, and never holding
+the file a build replaces.
+
+Query parameters preset the pickers: `?campaign=C1&message=M11&tz=Europe/Paris`.
+"""
+
+from __future__ import annotations
+
+import html
+import sys
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+if str(PROJECT_DIR) not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ there
+    sys.path.insert(0, str(PROJECT_DIR))
+
+import altair as alt  # noqa: E402
+import duckdb  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from dashboard import data  # noqa: E402
+from dashboard.sanitize import preview_document, preview_height  # noqa: E402
+
+ALL = "__all__"
+WATCH_SECONDS = 10
+LANGUAGES = {
+    "en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian", "nl": "Dutch",
+    "pt": "Portuguese", "pl": "Polish", "sv": "Swedish", "da": "Danish", "fi": "Finnish", "no": "Norwegian",
+    "nb": "Norwegian", "cs": "Czech", "ja": "Japanese", "zh": "Chinese", "ko": "Korean", "ru": "Russian",
+    "tr": "Turkish", "ar": "Arabic", "he": "Hebrew", "hi": "Hindi", "uk": "Ukrainian", "ro": "Romanian",
+}
+MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:&")
+
+
+def md(text) -> str:
+    """Untrusted text (names, subjects) made inert for Streamlit markdown: no links, images,
+    emoji shortcodes, colours or formulas can come out of it."""
+    return "".join("\\" + c if c in MARKDOWN_SPECIAL else c for c in str(text)).replace("\n", " ")
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def load_catalog(path: str, identity: tuple) -> data.Catalog:
+    return data.read_catalog(Path(path))
+
+
+@st.cache_data(max_entries=64, show_spinner="Reading the campaign…")
+def load_campaign(path: str, identity: tuple, campaign_id: str) -> data.CampaignData | None:
+    return data.read_campaign(Path(path), campaign_id)
+
+
+def main() -> None:
+    st.set_page_config(page_title="Campaign dashboard", layout="wide")  # default icon: served locally
+    path = data.serving_path()
+    identity = data.file_identity(path)
+    watch(str(path), identity)
+    if identity is None:
+        no_serving_database(path)
+        return
+    try:
+        catalog = load_catalog(str(path), identity)
+    except duckdb.Error as error:
+        st.error(f"Cannot read the serving database `{path}`: {error}")
+        return
+
+    header(path, catalog)
+    if catalog.campaigns.empty:
+        st.info("The serving copy holds no campaigns yet.")
+        return
+    campaign_id, people = pickers_top(catalog)
+    try:
+        campaign = load_campaign(str(path), identity, campaign_id)
+    except duckdb.Error as error:
+        st.error(f"Cannot read campaign {campaign_id} from `{path}`: {error}")
+        return
+    if campaign is None:
+        st.warning(f"Campaign {campaign_id} is not in the serving copy any more.")
+        return
+
+    overview(campaign.overview)
+    message_id = message_picker(campaign)
+    metrics(campaign, message_id, people, catalog)
+    link_clicks(campaign, message_id, people and catalog.people_links)
+    heatmap(campaign, message_id, people and catalog.people_heatmap, catalog)
+
+
+@st.fragment(run_every=WATCH_SECONDS)
+def watch(path: str, identity: tuple | None) -> None:
+    """Rerun the page when a build has published a newer serving copy (or the first one)."""
+    if data.file_identity(Path(path)) != identity:
+        st.rerun(scope="app")
+
+
+def no_serving_database(path: Path) -> None:
+    st.title("Campaign dashboard")
+    st.warning(
+        f"No serving database yet: looked for `{path}`.\n\n"
+        "Build one, and this page shows it as soon as it is published:\n"
+        "- on the sample data: `make run`\n"
+        "- on your own files: `campaign-dw build --landing DIR` "
+        "(add `--warehouse PATH` or set `CAMPAIGN_DW_WAREHOUSE` for another warehouse; "
+        "then start the dashboard with the same warehouse)."
+    )
+
+
+def header(path: Path, catalog: data.Catalog) -> None:
+    st.title("Campaign dashboard")
+    publication = catalog.publication
+    published = publication.get("published_at")
+    when = f" · published {published:%Y-%m-%d %H:%M} UTC" if published else ""
+    run = f" · run `{publication['run_id']}`" if publication.get("run_id") else ""
+    st.caption(f"Serving copy `{path}`{run}{when}")
+
+
+def pickers_top(catalog: data.Catalog) -> tuple[str, bool]:
+    campaigns = catalog.campaigns
+    ids = list(campaigns["campaign_id"])
+    labels = {row.campaign_id: f"{row.campaign_name} ({row.campaign_id}) · {row.status}"
+              for row in campaigns.itertuples()}
+    if st.session_state.get("campaign") not in ids:
+        wanted = st.query_params.get("campaign")
+        st.session_state["campaign"] = wanted if wanted in ids else ids[0]
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    campaign_id = left.selectbox("Campaign", ids, key="campaign", format_func=lambda c: labels.get(c, c))
+    st.query_params["campaign"] = campaign_id
+    people = False
+    if catalog.people_any:
+        people = right.toggle(
+            "People only", key="people",
+            help="Leave out opens made by machines (Apple Mail Privacy Protection and other image "
+                 "proxies) and clicks made by bots (link scanners): opens, clicks, rates, links and "
+                 "heatmap then count people only (SPEC §3b).",
+        )
+    return campaign_id, people
+
+
+def _date(value) -> str:
+    return f"{value:%Y-%m-%d}" if value is not None else data.DASH
+
+
+def overview(row: dict) -> None:
+    with st.container(border=True):
+        st.subheader(md(row.get("campaign_name") or row["campaign_id"]))
+        cols = st.columns(6)
+        language = row.get("language")
+        cols[0].metric("Status", (row.get("status") or data.DASH).capitalize(),
+                       help="draft, scheduled, running, paused, completed or archived.")
+        cols[1].metric("Language", f"{LANGUAGES.get(language, language.upper())} ({language})" if language else data.DASH,
+                       help="The language the campaign's messages are written in (ISO 639-1 code).")
+        cols[2].metric("Start date", _date(row.get("started_at")), help="When the campaign started (UTC).")
+        cols[3].metric("End date", _date(row.get("ended_at")),
+                       help="When the campaign ended (UTC); – while it has not ended.")
+        cols[4].metric("Prospects entered", data.format_count(row.get("prospects_entered")),
+                       help="Prospects who have entered the campaign's audience so far.")
+        cols[5].metric("Prospects exited", data.format_count(row.get("prospects_exited")),
+                       help="Prospects who have exited the audience (replied, unsubscribed, ...).")
+
+
+def message_picker(campaign: data.CampaignData) -> str | None:
+    messages = campaign.messages
+    ids = list(messages["message_id"])
+    labels = {ALL: "All messages"}
+    labels.update({row.message_id: f"Step {row.step_number}: {row.subject or '(no subject)'}"
+                   for row in messages.itertuples()})
+    key = f"message:{campaign.overview['campaign_id']}"
+    if st.session_state.get(key) not in [ALL, *ids]:
+        wanted = st.query_params.get("message")
+        st.session_state[key] = wanted if wanted in ids else ALL
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    chosen = left.selectbox("Message", [ALL, *ids], key=key, format_func=lambda m: labels.get(m, m))
+    message_id = None if chosen == ALL else chosen
+    if right.button("Preview", key="preview", icon=":material/visibility:", disabled=message_id is None,
+                    help="Pick one message to preview it." if message_id is None else "Preview this message.",
+                    width="stretch"):
+        preview(messages[messages["message_id"] == message_id].iloc[0].to_dict())
+    if message_id is None:
+        st.query_params.pop("message", None)
+    else:
+        st.query_params["message"] = message_id
+    return message_id
+
+
+@st.dialog("Message preview", width="large")
+def preview(message: dict) -> None:
+    step, wait = message.get("step_number"), message.get("wait_days")
+    st.caption(f"Step {step}" + (f" · sent {wait} day{'s' if wait != 1 else ''} after the previous step"
+                                  if wait and step and step > 1 else ""))
+    # The subject is text from the email tool: escaped, never read as markdown or HTML.
+    st.html(f'<div data-testid="previewSubject"><strong>Subject:</strong> '
+            f'{html.escape(message.get("subject") or "(no subject)")}</div>')
+    st.iframe(preview_document(message.get("body_html"), title=message.get("subject") or ""),
+              height=preview_height(message.get("body_html")), alt="Message body preview")
+    st.caption("Rendered in an isolated frame after sanitising on the server: scripts, event handlers, "
+               "remote images and tracking pixels are removed; links open in a new tab.")
+
+
+def metrics(campaign: data.CampaignData, message_id: str | None, people: bool, catalog: data.Catalog) -> None:
+    row = campaign.metrics.get(message_id)
+    people = people and catalog.people_metrics
+    groups = data.METRIC_GROUPS
+
+    def draw(metric_list, columns):
+        for metric, col in zip(metric_list, columns):
+            value, help_text = data.metric_view(metric, row, people)
+            col.metric(metric.label, value, help=help_text)
+
+    tag = " · people only" if people else ""
+    with st.container(border=True):
+        st.markdown("**Volume**" + tag)
+        draw(groups["Volume"], st.columns(3))
+        if people and row:
+            st.caption(data.people_note(row, catalog.definitions))
+    delivery, engagement = st.columns(2)
+    with delivery.container(border=True):
+        st.markdown("**Delivery**")
+        draw(groups["Delivery"], st.columns(4))
+    with engagement.container(border=True):
+        st.markdown("**Engagement**" + tag)
+        draw(groups["Engagement"], st.columns(4))
+    if row is None:
+        st.caption("No metrics row for this scope in the serving copy.")
+
+
+def link_clicks(campaign: data.CampaignData, message_id: str | None, people: bool) -> None:
+    with st.container(border=True):
+        left, right = st.columns([3, 2], vertical_alignment="center")
+        left.markdown("**Link clicks**" + (" · people only" if people else ""))
+        by = right.segmented_control(
+            "Count", ["unique", "total"], default="unique", required=True, key="clicks_by",
+            format_func=lambda b: {"unique": "Unique clicks", "total": "Total clicks"}[b],
+            label_visibility="collapsed",
+            help="Unique clicks: prospects who clicked the link. Total clicks: every click.",
+        ) or "unique"
+        table = data.link_table(campaign, message_id, by, people)
+        if table.empty:
+            st.caption("No link has been clicked yet (footer links such as unsubscribe are not counted).")
+            return
+        label = "Unique clicks" if by == "unique" else "Total clicks"
+        table = table.rename(columns={"Clicks": label})
+        st.dataframe(
+            table, hide_index=True, width="stretch",
+            column_config={
+                "Link": st.column_config.LinkColumn("Link", width="large"),
+                "Anchor text": st.column_config.TextColumn("Anchor text"),
+                label: st.column_config.ProgressColumn(label, format="%d", min_value=0,
+                                                       max_value=int(table[label].max()), width="medium"),
+            },
+        )
+
+
+def heatmap(campaign: data.CampaignData, message_id: str | None, people: bool, catalog: data.Catalog) -> None:
+    with st.container(border=True):
+        title, picker = st.columns([3, 2], vertical_alignment="bottom")
+        title.markdown("**When prospects open**" + (" · people only" if people else ""))
+        frame = campaign.heatmap if message_id is None else \
+            campaign.message_heatmap[campaign.message_heatmap["message_id"] == message_id]
+        empty, era = data.tracking_notes(campaign.overview, catalog.first_opens_tracked_since,
+                                         catalog.all_opens_tracked_since, not campaign.heatmap.empty)
+        if empty:
+            st.info(empty)
+            return
+        zones = catalog.timezones or sorted(set(campaign.heatmap["viewer_timezone"]))
+        if st.session_state.get("tz") not in zones:
+            wanted = st.query_params.get("tz")
+            if wanted and wanted not in zones:
+                st.caption(f"Time zone {md(wanted)} is not in the heatmap mart; pick one of its zones.")
+            st.session_state["tz"] = wanted if wanted in zones else (
+                data.DEFAULT_TIMEZONE if data.DEFAULT_TIMEZONE in zones else zones[0])
+        tz = picker.selectbox("Viewer's time zone", zones, key="tz", icon=":material/public:",
+                              help="Open times are shown in this zone (the mart holds every viewer's zone).")
+        st.query_params["tz"] = tz
+        if frame.empty:
+            st.info("No tracked opens for this message.")
+        else:
+            grid = data.heatmap_grid(campaign, message_id, tz, people)
+            st.altair_chart(heatmap_chart(grid, tz), width="stretch")
+            total = int(grid["opens"].sum())
+            st.caption(f"{total:,} opens by day of week and hour of day in {tz}. Empty cells are 0. "
+                       "Opens implied by a click (images blocked) are not in the heatmap.")
+        if era:
+            st.info(era, icon=":material/history:")
+
+
+def heatmap_chart(grid, tz: str) -> alt.LayerChart:
+    hour = alt.X("hour_of_day:O", title=f"Hour of day ({tz})", sort=list(range(24)),
+                 axis=alt.Axis(labelAngle=0))
+    day = alt.Y("day:N", title=None, sort=list(data.DAYS))
+    top = max(int(grid["opens"].max()), 1)
+    base = alt.Chart(grid)
+    cells = base.mark_rect(cornerRadius=3, stroke="white", strokeWidth=2).encode(
+        x=hour, y=day,
+        color=alt.condition(
+            "datum.opens > 0",
+            alt.Color("opens:Q", title="Opens", scale=alt.Scale(scheme="blues", domain=[0, top], domainMin=0),
+                      legend=alt.Legend(orient="right", tickMinStep=1)),
+            alt.value("#f0f2f6"),
+        ),
+        tooltip=[alt.Tooltip("day:N", title="Day"), alt.Tooltip("hour_of_day:O", title="Hour"),
+                 alt.Tooltip("opens:Q", title="Opens"), alt.Tooltip("unique_prospects:Q", title="Unique prospects")],
+    )
+    labels = base.mark_text(fontSize=11).encode(
+        x=hour, y=day, text="opens:Q",
+        color=alt.condition(f"datum.opens > {top / 2}", alt.value("white"), alt.value("#31333f")),
+    ).transform_filter("datum.opens > 0")
+    return (cells + labels).properties(height=7 * 38)
+
+
+main()
