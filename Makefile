@@ -3,11 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 MANIFEST := dbt_project/target/manifest.json
+# DuckDB 1.0, the oldest client a BI driver ships: the tests open the serving copy with it.
+DUCKDB1 := .venv-duckdb1/bin/python
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.md' \) -print)
 
 .PHONY: setup run test test-fast bench ui dashboard docs clean
 
-setup: $(BIN)/campaign-dw $(MANIFEST)
+setup: $(BIN)/campaign-dw $(MANIFEST) $(DUCKDB1)
 
 # The virtual environment, pinned by requirements.lock (regenerate it with `make lock`).
 $(BIN)/campaign-dw: pyproject.toml requirements.lock
@@ -15,6 +17,10 @@ $(BIN)/campaign-dw: pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev,spark]'
 	touch $@
+
+$(DUCKDB1):
+	$(PYTHON) -m venv .venv-duckdb1
+	.venv-duckdb1/bin/pip install --quiet duckdb==1.0.0
 
 # The dbt manifest Dagster reads is prepared here, never at import time in production;
 # any change to the dbt project makes it stale and `make` refreshes it.
@@ -48,4 +54,4 @@ lock:
 	$(BIN)/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
 
 clean:
-	rm -rf $(VENV) dbt_project/target dbt_project/target-tests dbt_project/logs warehouse .dagster_home
+	rm -rf $(VENV) .venv-duckdb1 dbt_project/target dbt_project/target-tests dbt_project/logs warehouse .dagster_home

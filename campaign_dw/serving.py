@@ -90,8 +90,8 @@ def publish(settings: Settings, run_id: str = "", descriptions: Mapping[str, dic
                 [run_id, published_at, json.dumps(rows)],
             )
             con.execute("create table meta.definitions (name varchar, value varchar)")
-            con.executemany("insert into meta.definitions values (?, ?)",
-                            [[name, str(value)] for name, value in (definitions or {}).items()])
+            for name, value in (definitions or {}).items():
+                con.execute("insert into meta.definitions values (?, ?)", [name, str(value)])
             con.execute("checkpoint")
         finally:
             con.close()

@@ -177,13 +177,15 @@ def _ui(args: argparse.Namespace, settings: Settings) -> int:
         "CAMPAIGN_DW_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
         "CAMPAIGN_DW_DBT_THREADS": str(settings.dbt_threads),
         "DAGSTER_HOME": str(home),
-        # The venv's bin first on PATH: `dagster dev` re-parses the dbt project with `dbt`.
+        # `dg dev` runs the code location in this environment (the project's), whose bin has
+        # `dbt` (the UI re-parses the dbt project with it).
+        "VIRTUAL_ENV": str(bin_dir.parent),
         "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     if settings.landing:
         env["CAMPAIGN_DW_LANDING"] = str(settings.landing)
     print(f"Dagster UI on http://127.0.0.1:{args.port} for {settings.warehouse} (DAGSTER_HOME={home}); Ctrl-C stops it")
-    command = [str(bin_dir / "dagster"), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(args.port)]
+    command = [str(bin_dir / "dg"), "dev", "--use-active-venv", "-h", "127.0.0.1", "-p", str(args.port)]
     try:
         return subprocess.call(command, env=env, cwd=config.PROJECT_DIR)
     except KeyboardInterrupt:

@@ -38,6 +38,7 @@ class RunReport:
     warnings: list[str] = field(default_factory=list)
     checks_passed: int = 0
     materialized: list[str] = field(default_factory=list)
+    failed_step: str | None = None
 
     @property
     def cause(self) -> str | None:
@@ -47,7 +48,7 @@ class RunReport:
         return {
             "run_id": self.run_id, "job": self.job, "status": self.status, "started_at": self.started_at,
             "finished_at": self.finished_at, "cause": self.cause, "problems": self.problems,
-            "warnings": self.warnings, "checks_passed": self.checks_passed,
+            "warnings": self.warnings, "checks_passed": self.checks_passed, "failed_step": self.failed_step,
         }
 
 
@@ -57,7 +58,7 @@ def report(instance: dg.DagsterInstance, run_id: str) -> RunReport:
     status = STATUS.get(run.status, run.status.value.lower())
     if status == "running" and not _alive(run.tags.get(PID_TAG)):
         status = "interrupted"  # its process is gone: the next run redoes its work
-    problems, warnings, passed, materialized, failures = [], [], 0, [], []
+    problems, warnings, passed, materialized, failures, failed_steps = [], [], 0, [], [], []
     for entry in instance.all_logs(run_id):
         event = entry.dagster_event
         if event is None:
@@ -74,6 +75,7 @@ def report(instance: dg.DagsterInstance, run_id: str) -> RunReport:
         elif event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
             materialized.append(event.asset_key.to_user_string())
         elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
+            failed_steps.append(event.step_key)
             failures.append(f"step {event.step_key} failed: {_root_cause(event.step_failure_data)}")
     # A failed blocking check also fails its step; the check's own description says more.
     problems += [f for f in failures if not (problems and "blocking asset check" in f.lower())]
@@ -81,6 +83,7 @@ def report(instance: dg.DagsterInstance, run_id: str) -> RunReport:
         run_id=run.run_id, job=run.job_name, status=status,
         started_at=_time(record.start_time), finished_at=_time(record.end_time),
         problems=problems, warnings=warnings, checks_passed=passed, materialized=materialized,
+        failed_step=failed_steps[0] if failed_steps else None,
     )
 
 

@@ -102,11 +102,12 @@ def blocking_failures(outcome) -> set[str]:
         ),
         (
             # A wrong count: one opened email too many, with the rates made to agree with it.
+            # (A build with nothing new recounts no campaign: the sum of the messages catches
+            # it; the recount's own test is below.)
             "update marts.campaign_metrics set emails_opened = emails_opened + 1, "
             "open_rate = (emails_opened + 1) / emails_delivered, "
             "click_through_rate = emails_clicked / (emails_opened + 1) where campaign_id = 'C1'",
-            {"marts/campaign_metrics:campaign_equals_sum_of_messages",
-             "marts/campaign_metrics:counts_match_a_recount_from_staged_events"},
+            {"marts/campaign_metrics:campaign_equals_sum_of_messages"},
         ),
         (
             # An open lost in one viewer zone's cells (a wrong local time conversion, say).
@@ -117,7 +118,7 @@ def blocking_failures(outcome) -> set[str]:
         (
             # A footer link listed (placement read from the wrong version of the link, say).
             "insert into marts.campaign_message_link_clicks values ('C1', 'M11', 'L3', "
-            "'https://acme.example/unsubscribe', 'unsubscribe', 1, 1)",
+            "'https://acme.example/unsubscribe', 'unsubscribe', 1, 1, 1, 1)",
             {"marts/campaign_message_link_clicks:no_footer_link_listed"},
         ),
     ],

@@ -49,6 +49,12 @@ def test_each_definition_has_a_unit_test(manifest):
         "every_campaign_is_touched_when_the_viewer_zones_change": "int_campaigns_touched",
         # SPEC §3, §4
         "email_flags_follow_spec_3": "int_emails_flagged",
+        # SPEC §3b
+        "machine_opens_by_provider_flag_or_apple_proxy_user_agent": "int_email_engagements_classified",
+        "bot_clicks_by_user_agent_or_too_soon_after_sending": "int_email_engagements_classified",
+        "bot_clicks_in_a_burst_on_three_links": "int_email_engagements_classified",
+        "email_flags_for_people": "int_emails_flagged",
+        "rates_for_people_are_over_delivered_and_opened_by_people": "campaign_message_metrics",
         "message_counts_count_the_email_flags": "int_message_emails_counted",
         "seed_example_open_rate_is_over_delivered_not_sent": "campaign_message_metrics",
         "campaign_rates_are_ratios_of_summed_counts": "campaign_metrics",

@@ -65,7 +65,8 @@ def test_the_python_checks_block_publishing(graph):
         assert spec.blocking, (asset, name)
         assert spec.description and len(spec.description) > 40, (asset, name)
     # dbt tests are asset checks too, and every raw table warns about refused files.
-    assert ("marts/campaign_metrics", "unique_campaign_metrics_campaign_id") in checks
+    assert ("marts/campaign_metrics", "primary_key_campaign_metrics_campaign_id") in checks
+    assert ("marts/campaign_metrics", "campaign_metrics_counts_and_rates_hold_together") in checks
     assert {(f"raw/{t}", "no_refused_files") for t in RAW_TABLES} <= checks
     for table in ("email_sends", "email_events"):  # freshness of the feeds warns, never blocks
         spec = graph.get_check_spec(dg.AssetCheckKey(dg.AssetKey(["raw", table]), "fresh"))

@@ -182,7 +182,7 @@ where already_here.{{ key }} is null
     {%- endfor -%}
     {%- set missing = needed | reject('in', succeeded) | list -%}
     {%- if missing | length == 0 -%}
-        {%- set seen = api.Relation.create(database=target.database, schema='intermediate', identifier='int_inputs_seen') -%}
+        {%- set seen = api.Relation.create(schema='intermediate', identifier='int_inputs_seen') -%}
         {%- set columns = [] -%}
         {%- for name, type in completed_build_columns() -%}
             {%- do columns.append(name) -%}

@@ -2,13 +2,16 @@
 on the landing folder; and the weekly drift alarm's schedule."""
 
 import hashlib
+import json
 import os
+import urllib.request
 from pathlib import Path
 
 import dagster as dg
 
 from orchestration.defs.checks import drift_job
 from orchestration.defs.resources import WarehouseResource
+from orchestration.runs import report
 
 warehouse_job = dg.define_asset_job(
     "warehouse_job",
@@ -62,8 +65,40 @@ def new_landing_files(context: dg.SensorEvaluationContext, warehouse: WarehouseR
     return dg.RunRequest(run_key=fingerprint, tags={"trigger": "new_landing_files"})
 
 
+def failure_message(run_report) -> dict:
+    """What a failure notification says: the cause first (Slack-compatible `text`), and the
+    parts apart for whatever reads the JSON."""
+    return {
+        "text": f"campaign-dw: {run_report.job} run {run_report.run_id} failed: {run_report.cause or 'no cause recorded'}",
+        "job": run_report.job,
+        "run_id": run_report.run_id,
+        "failed_step": run_report.failed_step,
+        "cause": run_report.cause,
+        "problems": run_report.problems,
+    }
+
+
+@dg.run_failure_sensor(
+    monitor_all_code_locations=False, default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Posts a failed run (job, run id, failed step, cause) as JSON to the warehouse resource's "
+                "failure_webhook_url ($CAMPAIGN_DW_FAILURE_WEBHOOK_URL; a Slack incoming webhook reads its "
+                "`text`). Without a URL it does nothing.",
+)
+def notify_failure(context: dg.RunFailureSensorContext, warehouse: WarehouseResource):
+    if not warehouse.failure_webhook_url:
+        return dg.SkipReason("no failure_webhook_url: set CAMPAIGN_DW_FAILURE_WEBHOOK_URL to be told of failed runs")
+    message = failure_message(report(context.instance, context.dagster_run.run_id))
+    request = urllib.request.Request(
+        warehouse.failure_webhook_url, data=json.dumps(message).encode(), method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        context.log.info(f"failure of run {message['run_id']} posted ({response.status})")
+    return None
+
+
 defs = dg.Definitions(
     jobs=[warehouse_job],
     schedules=[warehouse_schedule, drift_schedule],
-    sensors=[new_landing_files],
+    sensors=[new_landing_files, notify_failure],
 )

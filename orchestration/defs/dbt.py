@@ -1,7 +1,7 @@
 """The dbt project as Dagster assets: one asset per model and seed, dbt tests as asset checks."""
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import cache, cached_property
 from typing import Any
 
@@ -18,7 +18,7 @@ from orchestration.defs.resources import WarehouseResource
 @cache
 def dbt_project() -> DbtProject:
     """Built once per process. The manifest is prepared by `make` (`campaign-dw parse`), not
-    at import; only `dagster dev` re-parses on the fly so that edits show up in the UI."""
+    at import; only the UI (`dg dev`) re-parses on the fly so that edits show up in it."""
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
     project.prepare_if_dev()
     if not project.manifest_path.exists():
@@ -51,9 +51,27 @@ def project_vars() -> dict[str, str]:
             (yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text()).get("vars") or {}).items()}
 
 
+@cache
+def manifest_nodes() -> dict[str, dict]:
+    return json.loads(dbt_project().manifest_path.read_text())["nodes"]
+
+
+DOCS_URL = "http://127.0.0.1:8080/#!/{kind}/{unique_id}"  # `campaign-dw docs` serves it (default port)
+
+
 class WarehouseTranslator(DagsterDbtTranslator):
     """Asset keys `<schema>/<name>` (raw/email_events, marts/campaign_metrics, ...) and one
-    group per schema, so that lineage reads file -> raw -> staging -> intermediate -> marts."""
+    group per schema, so that lineage reads file -> raw -> staging -> intermediate -> marts;
+    each asset links to its page of the dbt docs site."""
+
+    def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
+        kind = "source" if dbt_resource_props["resource_type"] == "source" else "model"
+        return {
+            **super().get_metadata(dbt_resource_props),
+            "dbt docs (campaign-dw docs)": dg.MetadataValue.url(
+                DOCS_URL.format(kind=kind, unique_id=dbt_resource_props["unique_id"])
+            ),
+        }
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -86,7 +104,44 @@ def warehouse_dbt_models(
     # One target folder per warehouse: dbt keeps its parse state there, and the next run
     # against the same warehouse (same profile) re-parses only what changed.
     invocation = dbt.cli(args, context=context, target_path=warehouse.paths.dbt_target_dir)
-    yield from invocation.stream()
+    yield from with_row_counts(invocation.stream(), warehouse)
+
+
+def with_row_counts(events: Iterator, warehouse: WarehouseResource) -> Iterator:
+    """dbt's events, each table's materialization with its row count (`dagster/row_count`).
+    The counts are read once dbt has ended: while it runs, its process holds the DuckDB file.
+    (dagster-dbt's fetch_row_counts() queries during the run through an adapter of its own,
+    which DuckDB's single writer does not allow.)"""
+    seen = []
+    try:
+        for event in events:
+            seen.append(event)
+    finally:
+        counts = _row_counts(seen, warehouse) if warehouse.target == "duckdb" else {}
+        for event in seen:
+            unique_id = _unique_id(event)
+            if isinstance(event, dg.Output) and unique_id in counts:
+                event = event.with_metadata({**event.metadata, "dagster/row_count": counts[unique_id]})
+            yield event
+
+
+def _unique_id(event) -> str | None:
+    value = getattr(event, "metadata", {}).get("unique_id")
+    return getattr(value, "text", value)
+
+
+def _row_counts(events: list, warehouse: WarehouseResource) -> dict[str, int]:
+    tables = {}
+    for event in events:
+        node = manifest_nodes().get(_unique_id(event) or "")
+        if node and node["resource_type"] == "model" and node["config"]["materialized"] != "view":
+            tables[node["unique_id"]] = f'{node["schema"]}.{node["alias"] or node["name"]}'
+    if not tables:
+        return {}
+    rows = warehouse.duckdb_query(" union all ".join(
+        f"select '{unique_id}' as unique_id, count(*) as n from {relation}" for unique_id, relation in tables.items()
+    ))
+    return {r["unique_id"]: r["n"] for r in rows}
 
 
 class WarehouseDbtResource(DbtCliResource):

@@ -45,6 +45,10 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     outcomes = []
     if settings.landing is None:
         context.log.info(NO_LANDING)
+    elif not settings.landing.is_dir():
+        # The cause, first: a run's failure says why without a stack trace to read through.
+        raise dg.Failure(description=f"the landing folder {settings.landing} is not a directory: "
+                                     "set --landing / CAMPAIGN_DW_LANDING to the folder raw files arrive in")
     else:
         outcomes = load_directory(settings.landing, settings.paths, settings.duckdb_config).outcomes
     # The spark target reads raw from Parquet: each new load is written out once.

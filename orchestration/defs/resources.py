@@ -18,6 +18,7 @@ right executor anyway: DuckDB has one writer, and the steps share nothing but th
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -31,7 +32,8 @@ class WarehouseResource(dg.ConfigurableResource):
     """The warehouse this code location builds: its DuckDB file (the serving copy, Parquet
     marts and this Dagster instance live beside it), the engine dbt builds on, and the folder
     new raw files are loaded from (empty: none, a run loads nothing). A run holds the
-    warehouse from start to end; a second run waits."""
+    warehouse from start to end; a second run waits. failure_webhook_url: where a failed run
+    is announced (JSON with a Slack-compatible `text`); empty: nowhere."""
 
     warehouse: str
     target: str = "duckdb"
@@ -40,6 +42,7 @@ class WarehouseResource(dg.ConfigurableResource):
     duckdb_memory_limit: str = "80%"
     dbt_threads: int = 2
     parquet_grace_seconds: int = 3600
+    failure_webhook_url: str = ""
 
     _held: contextlib.ExitStack | None = PrivateAttr(default=None)
 
@@ -110,7 +113,9 @@ class WarehouseResource(dg.ConfigurableResource):
 
 def warehouse_from_environment() -> WarehouseResource:
     """The warehouse of the environment the code location starts in (campaign-dw ui sets it)."""
-    return WarehouseResource.from_settings(Settings.from_env())
+    return WarehouseResource.from_settings(
+        Settings.from_env(), failure_webhook_url=os.environ.get("CAMPAIGN_DW_FAILURE_WEBHOOK_URL", "")
+    )
 
 
 defs = dg.Definitions(

@@ -7,8 +7,22 @@ from orchestration.defs.dbt import mart_descriptions, project_vars
 from orchestration.defs.resources import WarehouseResource
 
 
+# Any run that rebuilds a mart (an asset page's "Materialize", say) is followed by a publish
+# once its blocking checks passed: the marts' runs need not select serving themselves. Runs
+# of warehouse_job publish in the run; the condition then sees serving up to date.
+PUBLISH_AFTER_CHECKED_MARTS = (
+    dg.AutomationCondition.any_deps_updated().since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+    & ~dg.AutomationCondition.any_deps_match(
+        dg.AutomationCondition.any_checks_match(dg.AutomationCondition.check_failed(), blocking_only=True)
+    )
+).with_label("a mart was rebuilt and no blocking check of the marts failed")
+
+
 @dg.asset(
     key=["serving", "marts"],
+    automation_condition=PUBLISH_AFTER_CHECKED_MARTS,
     group_name="serving",
     kinds={"duckdb", "parquet"},
     deps=[dg.AssetKey(["marts", table]) for table in MART_TABLES]
@@ -31,4 +45,13 @@ def serving_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     )
 
 
-defs = dg.Definitions(assets=[serving_marts])
+publish_serving = dg.AutomationConditionSensorDefinition(
+    "publish_serving",
+    target=dg.AssetSelection.assets(serving_marts),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=10,
+    description="Publishes serving after a run that rebuilt marts without publishing (a run started from an "
+                "asset page, say), once the marts' blocking checks passed.",
+)
+
+defs = dg.Definitions(assets=[serving_marts], sensors=[publish_serving])
