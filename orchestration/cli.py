@@ -186,6 +186,9 @@ def _ui(args: argparse.Namespace, settings: Settings) -> int:
         env["CAMPAIGN_DW_LANDING"] = str(settings.landing)
     print(f"Dagster UI on http://127.0.0.1:{args.port} for {settings.warehouse} (DAGSTER_HOME={home}); Ctrl-C stops it")
     command = [str(bin_dir / "dg"), "dev", "--use-active-venv", "-h", "127.0.0.1", "-p", str(args.port)]
+    if not Path(command[0]).exists():
+        print(f"error: {command[0]} is missing: install the project with `make setup` (dagster-dg-cli)", file=sys.stderr)
+        return 2
     try:
         return subprocess.call(command, env=env, cwd=config.PROJECT_DIR)
     except KeyboardInterrupt:

@@ -92,44 +92,78 @@ def blocking_failures(outcome) -> set[str]:
     return {p.removeprefix("blocking check failed: ").split(": ")[0] for p in outcome.problems if p.startswith("blocking")}
 
 
-@pytest.mark.parametrize(
-    ("corruption", "failing_checks"),
-    [
-        (
-            # A wrong rate: open rate over sent instead of delivered.
-            "update marts.campaign_metrics set open_rate = emails_opened / emails_sent where campaign_id = 'C1'",
-            {"marts/campaign_metrics:rates_match_their_definition"},
-        ),
-        (
-            # A wrong count: one opened email too many, with the rates made to agree with it.
-            # (A build with nothing new recounts no campaign: the sum of the messages catches
-            # it; the recount's own test is below.)
-            "update marts.campaign_metrics set emails_opened = emails_opened + 1, "
-            "open_rate = (emails_opened + 1) / emails_delivered, "
-            "click_through_rate = emails_clicked / (emails_opened + 1) where campaign_id = 'C1'",
-            {"marts/campaign_metrics:campaign_equals_sum_of_messages"},
-        ),
-        (
-            # An open lost in one viewer zone's cells (a wrong local time conversion, say).
-            "update intermediate.int_campaign_heatmap_cells_counted set opens = opens + 1 where rowid = "
-            "(select min(rowid) from intermediate.int_campaign_heatmap_cells_counted where viewer_timezone = 'UTC')",
-            {"marts/campaign_open_heatmap:same_total_in_every_time_zone"},
-        ),
-        (
-            # A footer link listed (placement read from the wrong version of the link, say).
-            "insert into marts.campaign_message_link_clicks values ('C1', 'M11', 'L3', "
-            "'https://acme.example/unsubscribe', 'unsubscribe', 1, 1, 1, 1)",
-            {"marts/campaign_message_link_clicks:no_footer_link_listed"},
-        ),
-    ],
-)
-def test_a_wrong_number_fails_its_check_and_blocks_publishing(sample_copy, corruption, failing_checks):
+CORRUPTIONS = [
+    (
+        # A wrong rate: open rate over sent instead of delivered.
+        "update marts.campaign_metrics set open_rate = emails_opened / emails_sent where campaign_id = 'C1'",
+        {"marts/campaign_metrics:rates_match_their_definition"},
+    ),
+    (
+        # A wrong count: one opened email too many, with the rates made to agree with it.
+        "update marts.campaign_metrics set emails_opened = emails_opened + 1, "
+        "open_rate = (emails_opened + 1) / emails_delivered, "
+        "click_through_rate = emails_clicked / (emails_opened + 1) where campaign_id = 'C1'",
+        {"marts/campaign_metrics:campaign_equals_sum_of_messages",
+         "marts/campaign_metrics:counts_match_a_recount_from_staged_events"},
+    ),
+    (
+        # A wrong count of people, with its rate made to agree with it.
+        "update marts.campaign_message_metrics set emails_opened_by_people = emails_opened_by_people - 1, "
+        "people_open_rate = (emails_opened_by_people - 1) / emails_delivered, "
+        "people_click_through_rate = emails_clicked_by_people / (emails_opened_by_people - 1) where message_id = 'M11'",
+        {"marts/campaign_metrics:campaign_equals_sum_of_messages"},
+    ),
+    (
+        # An open lost in one viewer zone's cells (a wrong local time conversion, say).
+        "update intermediate.int_campaign_heatmap_cells_counted set opens = opens + 1 where rowid = "
+        "(select min(rowid) from intermediate.int_campaign_heatmap_cells_counted where viewer_timezone = 'UTC')",
+        {"marts/campaign_open_heatmap:same_total_in_every_time_zone"},
+    ),
+    (
+        # A footer link listed (placement read from the wrong version of the link, say).
+        "insert into marts.campaign_message_link_clicks values ('C1', 'M11', 'L3', "
+        "'https://acme.example/unsubscribe', 'unsubscribe', 1, 1, 1, 1)",
+        {"marts/campaign_message_link_clicks:no_footer_link_listed"},
+    ),
+]
+
+
+def failing_checks(settings) -> set[str]:
+    """Every check of a build, evaluated on the warehouse as it is: those that fail."""
+    from orchestration.defs.checks import BUILD_CHECKS
+    from orchestration.defs.resources import WarehouseResource
+
+    warehouse = WarehouseResource.from_settings(settings)
+    failed = set()
+    for check in BUILD_CHECKS:
+        (spec,) = check.check_specs
+        if not check(warehouse=warehouse).passed:
+            failed.add(f"{spec.asset_key.to_user_string()}:{spec.name}")
+    return failed
+
+
+def test_the_sample_as_built_passes_every_check(sample_warehouse):
+    assert failing_checks(sample_warehouse) == set()
+
+
+@pytest.mark.parametrize(("corruption", "expected"), CORRUPTIONS)
+def test_a_wrong_number_fails_the_check_that_guards_against_it(sample_copy, corruption, expected):
+    with duckdb.connect(str(sample_copy.warehouse)) as con:
+        con.execute(corruption)
+    assert failing_checks(sample_copy) == expected
+
+
+@pytest.mark.slow
+def test_a_failing_check_blocks_publishing(sample_copy):
+    """Through the real job: dbt builds, a bug breaks a rate, its check fails, serving keeps
+    the last good numbers and the run's cause names the check."""
+    corruption, expected = CORRUPTIONS[0]
     publish(sample_copy)  # the last good numbers
     published = sample_copy.paths.serving_database.stat().st_mtime_ns
     outcome = build(sample_copy, resources=faulty_dbt(corruption, sample_copy))
     assert outcome.status == "failure"
-    assert blocking_failures(outcome) == failing_checks
-    assert outcome.cause.startswith("blocking check failed: ")
+    assert blocking_failures(outcome) == expected
+    assert outcome.cause.startswith("blocking check failed: marts/campaign_metrics:rates_match_their_definition")
     # Serving was not published by this run: BI keeps the last good numbers.
     assert sample_copy.paths.serving_database.stat().st_mtime_ns == published
     status = info(sample_copy.paths)
@@ -137,6 +171,7 @@ def test_a_wrong_number_fails_its_check_and_blocks_publishing(sample_copy, corru
     assert status["last_run"]["cause"] == outcome.cause
 
 
+@pytest.mark.slow
 def test_the_recount_covers_the_campaigns_of_newly_staged_events(sample_copy, tmp_path):
     """After the first build, the recount reads the campaigns the latest build could have
     changed. An event arrives for C2: a C2 count that the models got wrong (the mart and its
@@ -158,6 +193,7 @@ def test_the_recount_covers_the_campaigns_of_newly_staged_events(sample_copy, tm
     assert blocking_failures(outcome) == {"marts/campaign_metrics:counts_match_a_recount_from_staged_events"}
 
 
+@pytest.mark.slow
 def test_the_drift_alarm_finds_a_wrong_count_that_no_build_looks_at_again(sample_copy, tmp_path):
     """A campaign's kept counts gone wrong (what an incremental bug would leave behind), in a
     campaign no later build touches: the marts agree with them and with each other, the

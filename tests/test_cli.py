@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from campaign_dw.generate import generate
 from conftest import query
 
@@ -26,6 +28,7 @@ def marts(database):
     }
 
 
+@pytest.mark.slow
 def test_the_real_data_recipe_never_brings_the_sample(tmp_path):
     """README's recipe, literally, on a fresh warehouse: `load` a folder, then `build` with no
     landing folder named. Only the loaded data reaches the marts: no sample campaign (C1-C4),
@@ -44,6 +47,7 @@ def test_the_real_data_recipe_never_brings_the_sample(tmp_path):
     assert all(c.startswith("C0") for c in campaigns)
 
 
+@pytest.mark.slow
 def test_build_again_with_nothing_new_changes_nothing(sample_warehouse, tmp_path):
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(sample_warehouse.warehouse, warehouse)

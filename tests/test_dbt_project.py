@@ -92,6 +92,7 @@ def dbt(*args, warehouse):
     )
 
 
+@pytest.mark.slow
 def test_docs_generate_and_source_freshness_run(sample_copy):
     docs = dbt("docs", "generate", warehouse=sample_copy.warehouse)
     assert docs.returncode == 0, docs.stdout[-2000:]
@@ -122,6 +123,7 @@ def test_a_var_cannot_inject_sql(sample_copy):
     assert "must be a date YYYY-MM-DD" in bad.stdout
 
 
+@pytest.mark.slow
 def test_key_tests_catch_a_latest_build_repeating_an_older_key(sample_copy):
     """unique_in_latest_build checks the rows of the table's latest build against all rows: a
     key the latest build wrote again fails it; the same test on the table as built passes."""

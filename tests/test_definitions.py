@@ -112,16 +112,15 @@ def test_the_landing_sensor_loads_only_from_a_named_folder(tmp_path):
     assert not settings.paths.lock_file.exists()  # evaluating a sensor takes no lock
 
 
-def test_the_dbt_resource_starts_dbt_once_per_run(monkeypatch, tmp_path):
+def test_the_dbt_resource_starts_dbt_once_per_run():
     """The resource skips dagster-dbt's `dbt --version` subprocess and in-process adapter (6 s
     of every build) by overriding two private members of dagster-dbt: this fails loudly when
-    an upgrade changes them. The version it assumes is the one the project's dbt reports, and
-    starting an invocation runs no other dbt process than the command itself."""
+    an upgrade changes them. The version it assumes is the one the project's dbt reports."""
     import dagster_dbt
     from dagster_dbt import DbtCliResource
     from packaging import version
 
-    from orchestration.defs.dbt import WarehouseDbtResource, dbt_project
+    from orchestration.defs.dbt import WarehouseDbtResource
 
     assert dagster_dbt.__version__ == "0.29.27", (
         "dagster-dbt changed: check that WarehouseDbtResource's overrides (_cli_version, "
@@ -134,6 +133,13 @@ def test_the_dbt_resource_starts_dbt_once_per_run(monkeypatch, tmp_path):
     reported = subprocess.run([DBT_EXECUTABLE, "--version"], capture_output=True, text=True, check=True).stdout
     assert f"installed: {resource._cli_version}" in reported
     assert resource._cli_version >= version.parse("1.11") and resource._initialize_dbt_core_adapter([]) is None
+
+
+@pytest.mark.slow
+def test_starting_a_dbt_command_starts_no_other_dbt_process(monkeypatch, tmp_path):
+    """With the resource's overrides, an invocation runs no other dbt process than the
+    command itself, and works."""
+    from orchestration.defs.dbt import WarehouseDbtResource, dbt_project
 
     def no_subprocess(*args, **kwargs):
         raise AssertionError(f"dbt started an extra process: {args}")

@@ -5,12 +5,15 @@ import csv
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from campaign_dw.config import Settings
 from campaign_dw.loader import load_directory
 from conftest import build, query
+
+pytestmark = pytest.mark.slow
 
 VALID_TYPES = ["delivered", "bounced", "opened", "clicked", "replied", "unsubscribed", "spam_reported"]
 GOOD_TIMESTAMPS = [

@@ -138,12 +138,13 @@ def test_one_mart_materialized_from_its_asset_page_runs_in_one_process_and_gets_
         while published(sample_copy.paths)["run_id"] in (before, run_id):
             assert time.monotonic() < deadline, "serving was never published after the run"
             time.sleep(2)
-    finally:
-        os.killpg(ui.pid, signal.SIGINT)
-        try:
-            ui.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(ui.pid, signal.SIGKILL)
+    finally:  # a UI that already exited has no process group left: its output is the failure
+        if ui.poll() is None:
+            os.killpg(ui.pid, signal.SIGINT)
+            try:
+                ui.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(ui.pid, signal.SIGKILL)
     unwanted = [line for line in output if "Warning" in line or "does not match" in line]
     assert unwanted == [], unwanted  # the UI starts clean: no deprecation, no name mismatch
 
