@@ -7,7 +7,7 @@ MANIFEST := dbt_project/target/manifest.json
 DUCKDB1 := .venv-duckdb1/bin/python
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.md' \) -print)
 
-.PHONY: setup run test test-fast bench ui dashboard docs clean
+.PHONY: setup run test test-fast bench ui dashboard docs spark-cluster clean
 
 setup: $(BIN)/campaign-dw $(MANIFEST) $(DUCKDB1)
 
@@ -49,6 +49,11 @@ dashboard: setup
 
 docs: setup
 	$(BIN)/campaign-dw docs
+
+# A local Spark standalone cluster with a Thrift server, for CAMPAIGN_DW_SPARK_METHOD=thrift builds
+# (`campaign-dw spark-cluster stop` ends it).
+spark-cluster: setup
+	$(BIN)/campaign-dw spark-cluster start
 
 lock:
 	$(BIN)/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock

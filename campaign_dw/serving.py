@@ -133,7 +133,7 @@ def _copy_marts_from_spark(con: duckdb.DuckDBPyConnection, settings: Settings) -
     from campaign_dw import spark
 
     for table in MART_TABLES:
-        con.register("incoming", spark.frame(settings, f"select * from marts.{table}").toArrow())
+        con.register("incoming", spark.arrow_table(settings, f"marts.{table}"))
         con.execute(f"create table marts.{table} as select * from incoming")
         con.unregister("incoming")
 

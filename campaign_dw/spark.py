@@ -12,9 +12,10 @@ How the pieces meet:
   already set): the table files and the Hive metastore live in ``<warehouse>_spark/``, the
   session time zone is UTC. For a cluster, ``CAMPAIGN_DW_SPARK_METHOD=thrift|http`` and the
   ``CAMPAIGN_DW_SPARK_*`` connection variables in dbt_project/profiles.yml.
-- The Python checks and serving read the Spark tables through Spark SQL (``query``): a Spark
-  session in the Dagster run's process, configured the same way (or Spark Connect when
-  ``SPARK_REMOTE`` is set).
+- The Python checks and serving read the Spark tables through Spark SQL (``query``,
+  ``arrow_table``): with ``method: thrift`` over the same Thrift server dbt builds on (PyHive;
+  campaign_dw/spark_cluster.py starts one on this machine), else a Spark session in the Dagster
+  run's process, configured like dbt's (or Spark Connect when ``SPARK_REMOTE`` is set).
 
 Settings: ``CAMPAIGN_DW_SPARK_RAW`` (raw Parquet folder), ``CAMPAIGN_DW_SPARK_DRIVER_MEMORY``
 (default 4g), ``CAMPAIGN_DW_SPARK_SHUFFLE_PARTITIONS`` (default 4: small data, 2 cores).
@@ -134,6 +135,86 @@ def session(settings: Settings):
     return _session
 
 
+def over_thrift() -> bool:
+    return os.environ.get("CAMPAIGN_DW_SPARK_METHOD", "session") == "thrift"
+
+
+def _thrift_connection():
+    """A connection to the Thrift server of dbt's profile (dbt_project/profiles.yml), its
+    session in UTC as dbt's."""
+    from pyhive import hive
+
+    return hive.connect(
+        host=os.environ.get("CAMPAIGN_DW_SPARK_HOST", "localhost"),
+        port=int(os.environ.get("CAMPAIGN_DW_SPARK_PORT", "10000")),
+        username=os.environ.get("CAMPAIGN_DW_SPARK_USER") or None,
+        configuration={"spark.sql.session.timeZone": "UTC", "spark.sql.ansi.enabled": "false"},
+    )
+
+
+def _thrift_rows(sql: str) -> tuple[list[str], list[str], list[tuple]]:
+    """(column names, HiveServer2 type names, rows) of a query over the Thrift server."""
+    with _thrift_connection() as connection:
+        cursor = connection.cursor()
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+        names = [d[0].split(".")[-1] for d in cursor.description]
+        types = [d[1] for d in cursor.description]
+        cursor.close()
+        return names, types, rows
+
+
+def _from_hive(type_name: str, value):
+    """HiveServer2 returns timestamps, dates and decimals as text: the Python values the
+    session path returns."""
+    import datetime
+    import decimal
+
+    if not isinstance(value, str):  # None, numbers, and what PyHive already converted
+        return value
+    if type_name == "TIMESTAMP_TYPE":
+        return datetime.datetime.fromisoformat(value)
+    if type_name == "DATE_TYPE":
+        return datetime.date.fromisoformat(value)
+    if type_name == "DECIMAL_TYPE":
+        return decimal.Decimal(value)
+    return value
+
+
+def _arrow_type(spark_type: str):
+    import pyarrow as pa
+
+    spark_type = spark_type.lower()
+    if spark_type.startswith("decimal("):
+        precision, scale = spark_type[len("decimal("):-1].split(",")
+        return pa.decimal128(int(precision), int(scale))
+    return {
+        "tinyint": pa.int8(), "smallint": pa.int16(), "int": pa.int32(), "bigint": pa.int64(),
+        "float": pa.float32(), "double": pa.float64(), "boolean": pa.bool_(), "string": pa.string(),
+        "date": pa.date32(), "timestamp": pa.timestamp("us"), "timestamp_ntz": pa.timestamp("us"),
+    }[spark_type]
+
+
+def arrow_table(settings: Settings, table: str):
+    """A Spark table as Arrow, with the column types Spark holds (timestamps as the naive UTC
+    values they hold)."""
+    if not over_thrift():
+        return frame(settings, f"select * from {table}").toArrow()
+    import pyarrow as pa
+
+    _, _, described = _thrift_rows(f"describe {table}")
+    schema = []
+    for name, data_type, _ in described:
+        if not name or name.startswith("#"):  # the partition section, if any, repeats columns
+            break
+        schema.append(pa.field(name, _arrow_type(data_type)))
+    names, types, rows = _thrift_rows(f"select * from {table}")
+    assert names == [f.name for f in schema], (names, schema)
+    columns = [[_from_hive(types[i], row[i]) for row in rows] for i in range(len(names))]
+    return pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(columns, schema, strict=True)],
+                                schema=pa.schema(schema))
+
+
 def frame(settings: Settings, sql: str):
     """A query on Spark as a DataFrame whose timestamps are the naive UTC values they hold
     (collected as they are, pyspark would shift them into this machine's zone)."""
@@ -149,4 +230,7 @@ def frame(settings: Settings, sql: str):
 
 def query(settings: Settings, sql: str) -> list[dict]:
     """Rows of a query on Spark, as dicts of Python values."""
+    if over_thrift():
+        names, types, rows = _thrift_rows(sql)
+        return [{n: _from_hive(t, v) for n, t, v in zip(names, types, row, strict=True)} for row in rows]
     return [row.asDict() for row in frame(settings, sql).collect()]

@@ -59,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     docs = commands.add_parser("docs", help="build and serve dbt's docs site (models, columns, tests, lineage) on localhost")
     docs.add_argument("--port", type=int, default=8080)
 
+    cluster = commands.add_parser(
+        "spark-cluster", help="start, stop or show a local Spark standalone cluster with a Thrift server (for --target spark)")
+    cluster.add_argument("action", choices=("start", "stop", "status"))
+    cluster.add_argument("--thrift-port", type=int, default=10000, help="the Thrift server's port on 127.0.0.1 (default 10000)")
+    cluster.add_argument("--worker-memory", default="4g", help="the worker's memory for executors (default 4g)")
+
     commands.add_parser("info", help="print warehouse, serving database, Parquet folder and last run as JSON")
     commands.add_parser("parse", help="prepare the dbt manifest (done by `make`; needed after a dbt change)")
 
@@ -230,7 +236,29 @@ def _docs(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
 
+def _spark_cluster(args: argparse.Namespace, settings: Settings) -> int:
+    from campaign_dw import spark, spark_cluster
+
+    if args.action == "start":
+        spark.prepare(settings.paths)  # Java and pyspark present?
+        print(f"starting a Spark master, a worker and the Thrift server (logs in {spark_cluster.cluster_dir(settings.paths)}/logs) ...",
+              file=sys.stderr)
+        state = spark_cluster.start(settings.paths, thrift_port=args.thrift_port, worker_memory=args.worker_memory)
+        print(json.dumps(state, indent=2))
+        print("build on it with: " + " ".join(f"{k}={v}" for k, v in state["environment"].items())
+              + " campaign-dw build ...", file=sys.stderr)
+        return 0
+    if args.action == "stop":
+        ended = spark_cluster.stop(settings.paths)
+        print(json.dumps({"stopped": ended}))
+        return 0
+    state = spark_cluster.status(settings.paths)
+    print(json.dumps(state, indent=2))
+    return 0 if state["running"] else 1
+
+
 COMMANDS = {
+    "spark-cluster": _spark_cluster,
     "dashboard": _dashboard,
     "docs": _docs,
     "load": _load,

@@ -55,3 +55,10 @@ def sample_copy(sample_warehouse, tmp_path) -> Settings:
     settings = sample_warehouse.with_(warehouse=tmp_path / "warehouse.duckdb")
     shutil.copy(sample_warehouse.warehouse, settings.warehouse)
     return settings
+
+
+@pytest.fixture(scope="session")
+def spark_batches(tmp_path_factory) -> list[Path]:
+    """Generated data in two landing folders for the Spark tests: the second brings new
+    emails, late events and copies of events already delivered."""
+    return generated_batches(tmp_path_factory.mktemp("spark_batches"), count=2, events=6_000, seed=5)
