@@ -31,12 +31,15 @@ $(MANIFEST): $(BIN)/campaign-dw $(DBT_SOURCES)
 run: setup
 	$(BIN)/campaign-dw build --landing seeds
 
+# Two workers (pytest-xdist): most of a test's time is one process waiting on another (dbt,
+# Dagster, Spark's JVM, a browser), so two share the machine's cores well. PYTEST_WORKERS=0: one.
+PYTEST_WORKERS ?= 2
 test: setup
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 # The edit-test loop: everything but the slow tier (generated warehouses, kills, Spark, browser).
 test-fast: setup
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal -m "not slow"
 
 bench: setup
 	$(BIN)/python benchmarks/bench.py

@@ -134,7 +134,9 @@ def compare(ours: Path, theirs: Path) -> list[str]:
         con.execute(f"attach '{ours}' as ours (read_only)")
         con.execute(f"attach '{theirs}' as floor (read_only)")
         for mart in MARTS:
-            columns = [r[0] for r in con.execute(f"describe ours.marts.{mart}").fetchall()]
+            # The floor computes the seed's figures; the people figures (SPEC §3b) are ours only.
+            theirs = {r[0] for r in con.execute(f"describe floor.marts.{mart}").fetchall()}
+            columns = [r[0] for r in con.execute(f"describe ours.marts.{mart}").fetchall() if r[0] in theirs]
             cols = ", ".join(columns)
             missing = con.execute(
                 f"select count(*) from (select {cols} from ours.marts.{mart} except all select {cols} from floor.marts.{mart})"
@@ -202,8 +204,20 @@ def bench(events: int, work: Path, memory_limit: str | None, target: str = "duck
     inc_load_s, _ = run([CLI, "load", str(increment)], env)
     inc_build_s, inc_rss, inc_steps, inc_phases = build(increment, env)
 
+    # Sizes on disk after the +1% build: the warehouse file (its WAL checkpointed when dbt
+    # closed it), and the serving copy apart, against the raw Parquet of both batches.
+    raw_bytes = sum(f.stat().st_size for d in (raw, increment) for f in d.rglob("*.parquet"))
+    warehouse_bytes = warehouse.stat().st_size
+    serving_bytes = warehouse.with_name("warehouse_serving.duckdb").stat().st_size
+    progress(f"sizes: raw Parquet {raw_bytes / 2**20:,.0f} MiB, warehouse {warehouse_bytes / 2**20:,.0f} MiB "
+             f"({warehouse_bytes / raw_bytes:.1f}x), serving copy {serving_bytes / 2**20:,.0f} MiB")
+
     return {
         "target": target,
+        "raw_bytes": raw_bytes,
+        "warehouse_bytes": warehouse_bytes,
+        "warehouse_to_raw": warehouse_bytes / raw_bytes,
+        "serving_bytes": serving_bytes,
         "events": raw_events,
         "generate_s": generate_s,
         "load_s": load_s,
@@ -247,7 +261,7 @@ def main() -> None:
     print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"DuckDB {duckdb.__version__}, memory_limit {args.memory_limit}, target {args.target}")
     header = ("events", "load+build s", "events/s", "peak RSS MiB", "floor s", "x floor", "equal",
-              "no-op build s", "+1% events", "+1% load+build s", "% of full")
+              "no-op build s", "+1% events", "+1% load+build s", "% of full", "warehouse / raw")
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
     for r in results:
@@ -258,6 +272,7 @@ def main() -> None:
             {True: "yes", False: "NO", None: "-"}[r["floor_equal"]], f"{r['noop_build_s']:.1f}",
             f"{r['increment_events']:,}",
             f"{r['increment_load_s'] + r['increment_build_s']:.1f}", f"{100 * r['increment_share_of_full']:.0f}%",
+            f"{r['warehouse_bytes'] / 2**20:,.0f} / {r['raw_bytes'] / 2**20:,.0f} MiB ({r['warehouse_to_raw']:.1f}x)",
         ]))
         for line in r["differences"]:
             print(f"  differs: {line}")

@@ -54,28 +54,36 @@ def prepare(paths: Paths) -> None:
     os.environ["CAMPAIGN_DW_SPARK_RAW"] = str(raw_dir(paths))
     if "SPARK_CONF_DIR" in os.environ:
         return  # the engineer's own Spark configuration
-    home = paths.spark_dir
+    conf_dir = write_conf(paths.spark_dir, {
+        "spark.driver.memory": os.environ.get("CAMPAIGN_DW_SPARK_DRIVER_MEMORY", "4g"),
+        "spark.ui.enabled": "false",
+    }, log_level="error")
+    os.environ["SPARK_CONF_DIR"] = str(conf_dir)
+
+
+def write_conf(home: Path, settings: dict[str, str], log_level: str) -> Path:
+    """Write `home`/conf (spark-defaults.conf, log4j2.properties) for a Spark whose tables and
+    Hive metastore (Derby) live in `home`, in UTC; returns the folder."""
     conf_dir = home / "conf"
     conf_dir.mkdir(parents=True, exist_ok=True)
     settings = {
         "spark.sql.warehouse.dir": str(home / "tables"),
         "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={home / 'metastore_db'};create=true",
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={home}",
-        "spark.driver.memory": os.environ.get("CAMPAIGN_DW_SPARK_DRIVER_MEMORY", "4g"),
         "spark.sql.shuffle.partitions": os.environ.get("CAMPAIGN_DW_SPARK_SHUFFLE_PARTITIONS", "4"),
         "spark.sql.session.timeZone": "UTC",
-        "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
+        **settings,
     }
     (conf_dir / "spark-defaults.conf").write_text("".join(f"{k} {v}\n" for k, v in settings.items()))
     (conf_dir / "log4j2.properties").write_text(
-        "rootLogger.level = error\nrootLogger.appenderRef.stderr.ref = console\n"
+        f"rootLogger.level = {log_level}\nrootLogger.appenderRef.stderr.ref = console\n"
         "appender.console.type = Console\nappender.console.name = console\nappender.console.target = SYSTEM_ERR\n"
         "appender.console.layout.type = PatternLayout\nappender.console.layout.pattern = %d %p %c: %m%n\n"
         # `create schema if not exists` makes the metastore log an error when it exists
         "logger.hms.name = org.apache.hadoop.hive.metastore.RetryingHMSHandler\nlogger.hms.level = off\n"
     )
-    os.environ["SPARK_CONF_DIR"] = str(conf_dir)
+    return conf_dir
 
 
 def export_raw(paths: Paths, duckdb_config: dict[str, str] | None = None) -> dict[str, int]:
@@ -145,7 +153,7 @@ def _thrift_connection():
     from pyhive import hive
 
     return hive.connect(
-        host=os.environ.get("CAMPAIGN_DW_SPARK_HOST", "localhost"),
+        host=os.environ.get("CAMPAIGN_DW_SPARK_HOST", "127.0.0.1"),
         port=int(os.environ.get("CAMPAIGN_DW_SPARK_PORT", "10000")),
         username=os.environ.get("CAMPAIGN_DW_SPARK_USER") or None,
         configuration={"spark.sql.session.timeZone": "UTC", "spark.sql.ansi.enabled": "false"},

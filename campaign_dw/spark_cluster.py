@@ -21,6 +21,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from campaign_dw import spark
 from campaign_dw.config import Paths
 
 MASTER_CLASS = "org.apache.spark.deploy.master.Master"
@@ -107,29 +108,6 @@ def environment(thrift_port: int) -> dict[str, str]:
     }
 
 
-def _configure(home: Path, shuffle_partitions: str) -> Path:
-    conf_dir = home / "conf"
-    conf_dir.mkdir(parents=True, exist_ok=True)
-    settings = {
-        "spark.sql.warehouse.dir": str(home / "tables"),
-        "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={home / 'metastore_db'};create=true",
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={home}",
-        "spark.sql.shuffle.partitions": shuffle_partitions,
-        "spark.sql.session.timeZone": "UTC",
-        "spark.driver.host": HOST,
-        "spark.driver.bindAddress": HOST,
-        "spark.ui.showConsoleProgress": "false",
-    }
-    (conf_dir / "spark-defaults.conf").write_text("".join(f"{k} {v}\n" for k, v in settings.items()))
-    (conf_dir / "log4j2.properties").write_text(
-        "rootLogger.level = warn\nrootLogger.appenderRef.stderr.ref = console\n"
-        "appender.console.type = Console\nappender.console.name = console\nappender.console.target = SYSTEM_ERR\n"
-        "appender.console.layout.type = PatternLayout\nappender.console.layout.pattern = %d %p %c: %m%n\n"
-        "logger.hms.name = org.apache.hadoop.hive.metastore.RetryingHMSHandler\nlogger.hms.level = off\n"
-    )
-    return conf_dir
-
-
 def _wait(paths: Paths, ready, what: str, pid: int, log: Path, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not ready():
@@ -182,7 +160,7 @@ def start(paths: Paths, thrift_port: int = 10000, worker_cores: int | None = Non
     home = cluster_dir(paths)
     logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    conf_dir = _configure(home, os.environ.get("CAMPAIGN_DW_SPARK_SHUFFLE_PARTITIONS", "4"))
+    conf_dir = spark.write_conf(home, {"spark.driver.host": HOST, "spark.driver.bindAddress": HOST}, log_level="warn")
     bin_dir = _spark_home() / "bin"
     env = {**os.environ, "SPARK_HOME": str(_spark_home()), "SPARK_CONF_DIR": str(conf_dir),
            "SPARK_LOCAL_IP": HOST, "SPARK_LOG_DIR": str(logs), "SPARK_WORKER_DIR": str(home / "work")}

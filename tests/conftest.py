@@ -62,3 +62,17 @@ def spark_batches(tmp_path_factory) -> list[Path]:
     """Generated data in two landing folders for the Spark tests: the second brings new
     emails, late events and copies of events already delivered."""
     return generated_batches(tmp_path_factory.mktemp("spark_batches"), count=2, events=6_000, seed=5)
+
+
+# The longest tests first: with two workers (make test), a long test that starts last runs
+# alone at the end. (Stable sort: within a file, the order stays.)
+LONGEST_FIRST = ("test_spark_cluster.py", "test_spark.py", "test_reliability.py", "test_ui.py",
+                 "test_incremental.py", "test_hostile_input.py")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item) -> int:
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)
