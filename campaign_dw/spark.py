@@ -43,14 +43,19 @@ def raw_dir(paths: Paths) -> Path:
     return Path(value).expanduser().resolve() if value else paths.spark_dir / "raw"
 
 
-def prepare(paths: Paths) -> None:
-    """Set the environment dbt (a child process) and the checks' Spark session start from.
-    Raises RuntimeError, saying what to install, when pyspark or Java is missing."""
+def require_spark() -> None:
+    """Raises RuntimeError, saying what to install, when pyspark, dbt-spark or Java is missing."""
     if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("dbt.adapters.spark") is None:
         raise RuntimeError("the spark target needs pyspark and dbt-spark: pip install -e '.[spark]' (make does)")
     java_home = os.environ.get("JAVA_HOME")
     if not (java_home and Path(java_home, "bin", "java").exists()) and shutil.which("java") is None:
         raise RuntimeError("the spark target needs Java 17 (or 21): put `java` on PATH or set JAVA_HOME")
+
+
+def prepare(paths: Paths) -> None:
+    """Set the environment dbt (a child process) and the checks' Spark session start from.
+    Raises RuntimeError, saying what to install, when pyspark or Java is missing."""
+    require_spark()
     os.environ["CAMPAIGN_DW_SPARK_RAW"] = str(raw_dir(paths))
     if "SPARK_CONF_DIR" in os.environ:
         return  # the engineer's own Spark configuration

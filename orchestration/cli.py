@@ -240,7 +240,7 @@ def _spark_cluster(args: argparse.Namespace, settings: Settings) -> int:
     from campaign_dw import spark, spark_cluster
 
     if args.action == "start":
-        spark.prepare(settings.paths)  # Java and pyspark present?
+        spark.require_spark()
         print(f"starting a Spark master, a worker and the Thrift server (logs in {spark_cluster.cluster_dir(settings.paths)}/logs) ...",
               file=sys.stderr)
         state = spark_cluster.start(settings.paths, thrift_port=args.thrift_port, worker_memory=args.worker_memory)
