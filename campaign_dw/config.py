@@ -57,6 +57,12 @@ class Paths:
         return self.root / "marts_parquet_versions"
 
     @property
+    def landed_dir(self) -> Path:
+        """The landing store: every loaded file, immutable, as Parquet (campaign_dw/loader.py).
+        Part of the warehouse: copy or back it up together with the DuckDB file."""
+        return self._beside("_landed")
+
+    @property
     def lock_file(self) -> Path:
         return self._beside(".writer.lock")
 

@@ -1,9 +1,26 @@
-"""`campaign-dw load DIR`: land raw files (SPEC §2) in schema `raw`, each file exactly once.
+"""`campaign-dw load DIR`: land raw files (SPEC §2), each file exactly once.
+
+Files are landed by reference: each loaded file is kept, immutable, in the landing store
+beside the warehouse (``<warehouse>_landed/<table>/<first row id>-<sha256>.parquet``), a
+Parquet file as it came, a CSV file converted once to Parquet with every value as text.
+Nothing is parsed on the way in, so nothing is lost before staging decides; a Parquet file's
+own column types (a timestamp, a boolean) are kept, and staging takes them as they are.
+
+The load ledger ``raw._load_log`` says which files are landed (exactly once, by content).
+``raw.<table>`` is a view over the table's landed files that the loader rewrites with the
+ledger, in one transaction: every contract column as text as it came, except a timestamp or
+boolean that the file gave typed (raw_contract.RawTable.typed): that value is in
+``<column>__typed`` (as a UTC timestamp or a boolean) and its text column is NULL, so that
+staging takes it as it is instead of printing and parsing it again. Then the lineage
+columns ``_source_file``, ``_source_row`` (1-based row of the file), ``_row_id`` (the table's
+rows numbered in arrival order across loads: the file's first row id + its row number, a
+constant per file, so that a build reading the rows past a watermark skips older files
+unopened), ``_file_sha256``, ``_load_id``, ``_loaded_at``.
 
 What a file becomes:
-- loaded    every row appended to ``raw.<table>`` as text (nothing is parsed here, so nothing
-            is lost before staging decides), with lineage columns, in one transaction together
-            with its line in ``raw._load_log``: a killed load leaves no half-loaded file.
+- loaded    landed in the store and in the ledger (in that order: a killed load leaves at
+            most a store file without a ledger line, removed by the next load, never a
+            half-loaded file).
 - skipped   the same content (sha256) was loaded before for this table.
 - refused   the file's structure is wrong (not readable, a required column missing, an
             unknown table name); nothing of it is loaded, the message names file and problem,
@@ -19,6 +36,8 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
+import json
+import shutil
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -68,42 +87,167 @@ class LoadReport:
         )
 
 
-def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create schema `raw`, every contract table (empty) and the load log, if missing.
+LEDGER_COLUMNS = (
+    "load_id varchar, table_name varchar, source_file varchar, file_sha256 varchar, file_bytes bigint, "
+    "row_count bigint, status varchar, message varchar, loaded_at timestamp, "
+    # where the file is in the landing store (relative to it), the table row id of its first
+    # row, and its columns: [[contract column, column in the file, DuckDB type], ...]
+    "landed_file varchar, first_row_id bigint, file_columns varchar"
+)
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection, paths: Paths) -> None:
+    """Create schema `raw`, the load ledger and every contract table's view, if missing.
+    Warehouses from before the landing store have their raw tables moved into it.
 
     All contract tables exist even before their first file, so dbt always finds its sources.
     """
     con.execute("create schema if not exists raw")
+    con.execute(f"create table if not exists raw._load_log ({LEDGER_COLUMNS})")
+    for column in ("landed_file varchar", "first_row_id bigint", "file_columns varchar"):
+        con.execute(f"alter table raw._load_log add column if not exists {column}")
+    kinds = dict(con.execute(
+        "select table_name, table_type from information_schema.tables where table_schema = 'raw'"
+    ).fetchall())
     for table in RAW_TABLES.values():
-        columns = ", ".join(f"{c} varchar" for c in table.columns)
-        con.execute(
-            f"create table if not exists raw.{table.name} ({columns}, "
-            "_source_file varchar, _source_row bigint, _row_id bigint, _file_sha256 varchar, "
-            "_load_id varchar, _loaded_at timestamp)"
-        )
-        _add_row_ids(con, table.name)
-        _add_new_contract_columns(con, table)
-    con.execute(
-        """create table if not exists raw._load_log (
-            load_id varchar, table_name varchar, source_file varchar, file_sha256 varchar,
-            file_bytes bigint, row_count bigint, status varchar, message varchar,
-            loaded_at timestamp)"""
-    )
+        if kinds.get(table.name) == "BASE TABLE":
+            _move_table_to_store(con, paths, table)
+        _write_view(con, paths, table)
 
 
-def _add_new_contract_columns(con: duckdb.DuckDBPyConnection, table: RawTable) -> None:
-    """Warehouses created before a column joined the contract (an optional one, such as
-    email_events.machine_open) get it, empty for the rows loaded before."""
+def _write_view(con: duckdb.DuckDBPyConnection, paths: Paths, table: RawTable) -> None:
+    """(Re)write view raw.<table> over the table's landed files, from the ledger."""
+    landed = con.execute(
+        "select landed_file, first_row_id, file_columns, source_file, file_sha256, load_id, loaded_at "
+        "from raw._load_log where table_name = ? and status = 'loaded' order by first_row_id",
+        [table.name],
+    ).fetchall()
+    branches = [_view_branch(paths, table, *file) for file in landed]
+    if not branches:
+        branches = [_view_branch(paths, table, None, 1, "[]", "", "", "", None) + " limit 0"]
+    con.execute(f"create or replace view raw.{table.name} as\n" + "\nunion all\n".join(branches))
+
+
+def _view_branch(paths, table, landed_file, first_row_id, file_columns, source_file, sha, load_id, loaded_at) -> str:
+    """One landed file as rows of raw.<table>. Every value from the file is a column reference
+    or a quoted literal: names and paths from files never become SQL."""
+    present = {contract: (name, kind) for contract, name, kind in json.loads(file_columns)}
+    typed = dict(table.typed)
+    select = []
+    for column in table.columns:
+        name, file_type = present.get(column, (None, ""))
+        native = column in typed and file_type in NATIVE_TYPES[typed[column]]
+        # A value the file typed natively is in <column>__typed, not printed as text here.
+        text = f"cast({_identifier(name)} as varchar)" if name and not native else "cast(null as varchar)"
+        select.append(f"{text} as {column}")
+    for column, kind in table.typed:
+        name, file_type = present.get(column, (None, ""))
+        select.append(f"{_typed_value(name, file_type, kind)} as {column}__typed")
+    source = (f"read_parquet({_literal(str(paths.landed_dir / landed_file))}, file_row_number = true)"
+              if landed_file else "(select cast(0 as bigint) as file_row_number)")
+    select += [
+        f"{_literal(source_file)} as _source_file",
+        "file_row_number + 1 as _source_row",
+        f"cast({int(first_row_id)} as bigint) + file_row_number as _row_id",
+        f"{_literal(sha)} as _file_sha256",
+        f"{_literal(load_id)} as _load_id",
+        f"cast({_literal(str(loaded_at)) if loaded_at else 'null'} as timestamp) as _loaded_at",
+    ]
+    return "select " + ", ".join(select) + f" from {source}"
+
+
+# Parquet column types staging takes as they are (timestamps in UTC, naive; SPEC §2 reads a
+# timestamp without an offset as UTC). Any other type arrives as text and is parsed.
+NATIVE_TYPES = {
+    "timestamp": {
+        "TIMESTAMP WITH TIME ZONE": "cast(timezone('UTC', {}) as timestamp)",
+        "TIMESTAMP": "cast({} as timestamp)",
+        "TIMESTAMP_NS": "cast({} as timestamp)",
+        "TIMESTAMP_MS": "cast({} as timestamp)",
+        "TIMESTAMP_S": "cast({} as timestamp)",
+        "DATE": "cast({} as timestamp)",
+    },
+    "boolean": {"BOOLEAN": "{}"},
+}
+
+
+def _typed_value(name: str | None, file_type: str, kind: str) -> str:
+    sql_type = "timestamp" if kind == "timestamp" else "boolean"
+    template = NATIVE_TYPES[kind].get(file_type) if name else None
+    return template.format(_identifier(name)) if template else f"cast(null as {sql_type})"
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _move_table_to_store(con: duckdb.DuckDBPyConnection, paths: Paths, table: RawTable) -> None:
+    """A raw table of a warehouse from before the landing store: each of its loaded files
+    (rows in arrival order, all text, as they were) goes to the store, the ledger learns where,
+    and the table gives way to the view. Repeatable: a killed move is done again."""
+    _add_row_ids(con, table.name)
     existing = {r[0] for r in con.execute(
         "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?", [table.name]
     ).fetchall()}
-    for column in table.columns:
-        if column not in existing:
-            con.execute(f"alter table raw.{table.name} add column {column} varchar")
+    columns = ", ".join(c if c in existing else f"cast(null as varchar) as {c}" for c in table.columns)
+    files = con.execute(
+        "select load_id, source_file, file_sha256 from raw._load_log "
+        "where table_name = ? and status = 'loaded' and landed_file is null", [table.name]
+    ).fetchall()
+    moved = []
+    for load_id, source_file, sha in files:
+        first = con.execute(
+            f"select min(_row_id) from raw.{table.name} where _load_id = ? and _source_file = ?", [load_id, source_file]
+        ).fetchone()[0]
+        first = first or _next_row_id(con, table.name)
+        landed = f"{table.name}/{first:012d}-{sha[:16]}.parquet"
+        target = paths.landed_dir / landed
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.partial")
+        con.execute(
+            f"copy (select {columns} from raw.{table.name} where _load_id = $load_id and _source_file = $file "
+            "order by _row_id) to $target (format parquet, compression zstd)",
+            {"load_id": load_id, "file": source_file, "target": str(partial)},
+        )
+        partial.replace(target)
+        file_columns = json.dumps([[c, c, "VARCHAR"] for c in table.columns])
+        moved.append((landed, first, file_columns, load_id, source_file))
+    con.execute("begin transaction")
+    for landed, first, file_columns, load_id, source_file in moved:
+        con.execute(
+            "update raw._load_log set landed_file = ?, first_row_id = ?, file_columns = ? "
+            "where table_name = ? and load_id = ? and source_file = ? and status = 'loaded'",
+            [landed, first, file_columns, table.name, load_id, source_file],
+        )
+    con.execute(f"drop table raw.{table.name}")
+    _write_view(con, paths, table)
+    con.execute("commit")
+
+
+def _next_row_id(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(
+        "select coalesce(max(first_row_id + row_count), 1) from raw._load_log "
+        "where table_name = ? and status = 'loaded' and first_row_id is not null", [table]
+    ).fetchone()[0]
+
+
+def _remove_unledgered_files(con: duckdb.DuckDBPyConnection, paths: Paths) -> None:
+    """Store files no ledger line names: what a killed load left (it writes the file first)."""
+    if not paths.landed_dir.exists():
+        return
+    ledgered = {r[0] for r in con.execute(
+        "select landed_file from raw._load_log where landed_file is not null").fetchall()}
+    for file in paths.landed_dir.glob("*/*"):
+        if file.relative_to(paths.landed_dir).as_posix() not in ledgered:
+            file.unlink()
 
 
 def _add_row_ids(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Warehouses created before `_row_id` existed get it, numbered in arrival order."""
+    """Raw tables from before `_row_id` existed get it, numbered in arrival order."""
     columns = {r[0] for r in con.execute(
         "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?", [table]
     ).fetchall()}
@@ -137,13 +281,15 @@ def load_directory(directory: Path, paths: Paths, duckdb_config: dict[str, str] 
     report = LoadReport()
     load_id = uuid.uuid4().hex
     with writer_lock(paths), connect(paths.warehouse, config=duckdb_config) as con:
-        ensure_raw_schema(con)
+        ensure_raw_schema(con, paths)
+        _remove_unledgered_files(con, paths)
         for table_name, path in discover(directory):
-            report.outcomes.append(_load_file(con, load_id, table_name, path))
+            report.outcomes.append(_load_file(con, paths, load_id, table_name, path))
     return report
 
 
-def _load_file(con: duckdb.DuckDBPyConnection, load_id: str, table_name: str | None, path: Path) -> FileOutcome:
+def _load_file(con: duckdb.DuckDBPyConnection, paths: Paths, load_id: str, table_name: str | None,
+               path: Path) -> FileOutcome:
     kind = DATA_SUFFIXES.get(path.suffix.lower())
     if kind is None:
         return FileOutcome(path, table_name, "ignored", message="not a .csv or .parquet file")
@@ -166,7 +312,7 @@ def _load_file(con: duckdb.DuckDBPyConnection, load_id: str, table_name: str | N
 
     try:
         header = _csv_header(path) if kind == "csv" else _parquet_header(path)
-        select = _select_list(table, header)
+        _check_required(table, header)
     except ValueError as problem:
         return FileOutcome(path, table.name, "refused", message=str(problem))
 
@@ -176,37 +322,82 @@ def _load_file(con: duckdb.DuckDBPyConnection, load_id: str, table_name: str | N
     if extra := [c for c in header if c not in table.columns]:
         note = "; ".join(filter(None, [note, f"columns not in the contract ignored: {', '.join(extra)}"]))
 
-    loaded_at = datetime.now(UTC).replace(tzinfo=None)
-    source = _reader(kind, header)
+    # The writer lock makes the row ids race-free: "first received" and incremental
+    # watermarks are one comparison of _row_id.
+    first_row_id = _next_row_id(con, table.name)
+    landed = f"{table.name}/{first_row_id:012d}-{digest[:16]}.parquet"
+    target = paths.landed_dir / landed
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
     try:
-        con.execute("begin transaction")
-        # _row_id numbers the table's rows in arrival order across all loads (the writer lock
-        # makes it race-free): "first received" and incremental watermarks are one comparison.
-        # The file path is bound as a parameter, never spliced into SQL.
-        con.execute(
-            f"insert into raw.{table.name} ({', '.join(table.columns)}, _source_file, _source_row, _row_id, "
-            "_file_sha256, _load_id, _loaded_at) "
-            f"select {select}, $file, _row, "
-            f"(select coalesce(max(_row_id), 0) from raw.{table.name}) + _row, $sha, $load_id, $loaded_at from {source}",
-            {"file": str(path), "sha": digest, "load_id": load_id, "loaded_at": loaded_at},
-        )
-        rows = con.execute(
-            f"select count(*) from raw.{table.name} where _load_id = ? and _source_file = ?", [load_id, str(path)]
-        ).fetchone()[0]
-        con.execute(
-            "insert into raw._load_log values (?, ?, ?, ?, ?, ?, 'loaded', ?, ?)",
-            [load_id, table.name, str(path), digest, size, rows, note, loaded_at],
-        )
-        con.execute("commit")
-    except duckdb.Error as error:
-        with contextlib.suppress(duckdb.Error):  # an I/O failure may have ended the transaction
-            con.execute("rollback")
-        if _is_warehouse_failure(error):
-            raise  # the warehouse cannot be written (disk full, permissions): stop, loudly
+        if kind == "csv":
+            rows, types = _csv_to_parquet(con, path, header, partial)
+        else:
+            rows = _decoded_parquet_rows(path)
+            shutil.copyfile(path, partial)  # an OSError here (disk full) stops the load, loudly
+            types = [r[1] for r in con.execute("describe select * from read_parquet(?)", [str(partial)]).fetchall()]
+    except (duckdb.Error, ValueError) as error:
+        partial.unlink(missing_ok=True)
+        if isinstance(error, duckdb.Error) and _is_warehouse_failure(error):
+            raise  # the store cannot be written (disk full, permissions): stop, loudly
         message = str(error).strip().splitlines()
         detail = " | ".join(line.strip() for line in message[:3])
         return FileOutcome(path, table.name, "refused", message=f"not readable as {kind.upper()}: {detail}")
+    partial.replace(target)
+    # Files as they came: the name in the file (any case, spaces around) for each contract column.
+    names = dict(zip(header, types, strict=True))
+    original = _original_names(path, kind, header)
+    file_columns = json.dumps([[c, original[c], names[c]] for c in table.columns if c in names])
+
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    try:
+        con.execute("begin transaction")
+        con.execute(
+            "insert into raw._load_log values (?, ?, ?, ?, ?, ?, 'loaded', ?, ?, ?, ?, ?)",
+            [load_id, table.name, str(path), digest, size, rows, note, loaded_at, landed, first_row_id, file_columns],
+        )
+        _write_view(con, paths, table)
+        con.execute("commit")
+    except duckdb.Error:
+        with contextlib.suppress(duckdb.Error):  # an I/O failure may have ended the transaction
+            con.execute("rollback")
+        target.unlink(missing_ok=True)
+        raise  # the warehouse cannot be written: stop, loudly
     return FileOutcome(path, table.name, "loaded", rows=rows, message=note)
+
+
+def _csv_to_parquet(con: duckdb.DuckDBPyConnection, path: Path, header: list[str], target: Path) -> tuple[int, list[str]]:
+    """The CSV as Parquet, every value text exactly as it was, rows in file order; the
+    columns named as in the (normalised) header. (rows, types)."""
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
+    renamed = ", ".join(f"c{i} as {_identifier(name)}" for i, name in enumerate(header))
+    (rows,) = con.execute(
+        f"copy (select {renamed} from read_csv($file, header = true, delim = ',', quote = '\"', escape = '\"', "
+        f"auto_detect = false, columns = {columns}, strict_mode = true, null_padding = false, ignore_errors = false)) "
+        "to $target (format parquet, compression zstd)",
+        {"file": str(path), "target": str(target)},
+    ).fetchone()
+    return rows, ["VARCHAR"] * len(header)
+
+
+def _decoded_parquet_rows(path: Path) -> int:
+    """The rows of a Parquet file, after every value of it was decoded once: a file that
+    breaks half-way is refused now, not in a later build."""
+    try:
+        reader = pq.ParquetFile(path)
+        for _ in reader.iter_batches(batch_size=1 << 16):
+            pass
+    except Exception as error:  # pyarrow raises several types for a broken file
+        raise ValueError(str(error)) from None
+    return reader.metadata.num_rows
+
+
+def _original_names(path: Path, kind: str, header: list[str]) -> dict[str, str]:
+    """{normalised name: name as stored}: a CSV is stored under its normalised names, a
+    Parquet file as it came."""
+    if kind == "csv":
+        return {name: name for name in header}
+    return dict(zip(header, pq.read_schema(path).names, strict=True))
 
 
 def _is_warehouse_failure(error: duckdb.Error) -> bool:
@@ -255,31 +446,9 @@ def _parquet_header(path: Path) -> list[str]:
     return _normalise(names)
 
 
-def _select_list(table: RawTable, header: list[str]) -> str:
+def _check_required(table: RawTable, header: list[str]) -> None:
     missing = [c for c in table.required if c not in header]
     if missing:
         raise ValueError(
             f"required column(s) missing: {', '.join(missing)} (header has: {', '.join(header) or 'nothing'})"
         )
-    # Column names come from the contract (identifiers we own), never from the file.
-    position = {name: i for i, name in enumerate(header)}
-    return ", ".join(
-        f'cast("c{position[c]}" as varchar)' if c in position else "cast(null as varchar)" for c in table.columns
-    )
-
-
-def _reader(kind: str, header: list[str]) -> str:
-    """A subquery over the file (bound as parameter $file) with its columns renamed c0..cN by
-    position, plus _row, the 1-based row of the file."""
-    names = ", ".join(f"c{i}" for i in range(len(header)))
-    if kind == "csv":
-        columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
-        return (
-            "(select *, row_number() over () as _row from read_csv($file, header = true, delim = ',', "
-            f"quote = '\"', escape = '\"', auto_detect = false, columns = {columns}, strict_mode = true, "
-            "null_padding = false, ignore_errors = false))"
-        )
-    return (
-        "(select *, _file_row + 1 as _row from read_parquet($file, file_row_number = true) "
-        f"as file({names}, _file_row))"
-    )

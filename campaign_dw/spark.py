@@ -29,6 +29,8 @@ import os
 import shutil
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 from campaign_dw.config import Paths, Settings
 from campaign_dw.raw_contract import RAW_TABLES
 from campaign_dw.warehouse import connect, hold_writer_lock_until_exit, reader_lock
@@ -105,8 +107,11 @@ def export_raw(paths: Paths, duckdb_config: dict[str, str] | None = None) -> dic
         for name in RAW_TABLES:
             folder = target / name
             folder.mkdir(parents=True, exist_ok=True)
-            if not (folder / SCHEMA_FILE).exists():
-                _copy(con, f"select * from raw.{name} limit 0", [], folder / SCHEMA_FILE)
+            # Written again when the raw view gained columns (an upgraded warehouse).
+            columns = [r[0] for r in con.execute(f"describe raw.{name}").fetchall()]
+            schema = folder / SCHEMA_FILE
+            if not schema.exists() or pq.read_schema(schema).names != columns:
+                _copy(con, f"select * from raw.{name} limit 0", [], schema)
         for name, load_id, rows in loads:
             file = target / name / f"load-{load_id}.parquet"
             if file.exists():

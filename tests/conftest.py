@@ -53,8 +53,14 @@ def sample_warehouse(tmp_path_factory) -> Settings:
 def sample_copy(sample_warehouse, tmp_path) -> Settings:
     """A private copy of the built sample warehouse that a test may change."""
     settings = sample_warehouse.with_(warehouse=tmp_path / "warehouse.duckdb")
-    shutil.copy(sample_warehouse.warehouse, settings.warehouse)
+    copy_warehouse(sample_warehouse.warehouse, settings.warehouse)
     return settings
+
+
+def copy_warehouse(source: Path, target: Path) -> None:
+    """A warehouse is its DuckDB file and its landing store (the raw files): copy both."""
+    shutil.copy(source, target)
+    shutil.copytree(config.paths(source).landed_dir, config.paths(target).landed_dir)
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from campaign_dw.generate import generate
-from conftest import query
+from conftest import query, copy_warehouse
 
 CLI = [str(Path(sys.executable).with_name("campaign-dw"))]
 # An operator's environment: no warehouse, no landing folder named.
@@ -50,7 +49,7 @@ def test_the_real_data_recipe_never_brings_the_sample(tmp_path):
 @pytest.mark.slow
 def test_build_again_with_nothing_new_changes_nothing(sample_warehouse, tmp_path):
     warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copy(sample_warehouse.warehouse, warehouse)
+    copy_warehouse(sample_warehouse.warehouse, warehouse)
     before = marts(warehouse)
     loaded = run("load", "seeds", env={"CAMPAIGN_DW_WAREHOUSE": str(warehouse)})
     assert loaded.returncode == 0 and "0 files loaded (0 rows), 8 skipped" in loaded.stdout

@@ -57,9 +57,76 @@ def test_parquet_and_folder_of_parts(tmp_path, paths):
     write(parts / "part-2.csv", "email_id,campaign_id,message_id,prospect_id,sent_at\nc2,c,m,r,2026-03-02T09:00:00Z\n")
     report = load_directory(tmp_path / "in", paths)
     assert {o.status for o in report.outcomes} == {"loaded"} and report.rows_loaded == 5
-    rows = query(paths.warehouse, "select email_id, sent_at, _source_row from raw.email_sends order by 1")
-    assert rows[0] == ("a0", "2026-03-02 09:00:00+00", 1)
+    rows = query(paths.warehouse, "select email_id, sent_at, sent_at__typed, _source_row from raw.email_sends order by 1")
+    # A Parquet timestamp stays typed (in UTC, no text round trip); the CSV's text stays text.
+    assert rows[0] == ("a0", None, datetime(2026, 3, 2, 9), 1)
+    assert rows[-1] == ("c2", "2026-03-02T09:00:00Z", None, 1)
     assert [r[0] for r in rows] == ["a0", "a1", "b0", "b1", "c2"]
+
+
+def test_files_are_landed_by_reference_and_numbered_in_arrival_order(tmp_path, paths):
+    events_csv(tmp_path / "a" / "email_events.csv", "e1,m1,opened,2026-03-04T09:00:00Z,,,,,", "e2,m1,opened,x,,,,,")
+    events_csv(tmp_path / "b" / "email_events.csv", "e3,m1,opened,2026-03-04T09:00:00Z,,,,,")
+    load_directory(tmp_path / "a", paths)
+    load_directory(tmp_path / "b", paths)
+    landed = sorted(p.relative_to(paths.landed_dir).as_posix() for p in paths.landed_dir.rglob("*.parquet"))
+    assert [name.split("-")[0] for name in landed] == ["email_events/000000000001", "email_events/000000000003"]
+    # The store holds each file once, as it came (text); raw is a view over it.
+    assert pq.read_table(paths.landed_dir / landed[0]).column("occurred_at").to_pylist() == ["2026-03-04T09:00:00Z", "x"]
+    assert query(paths.warehouse, "select event_id, _row_id, _source_row from raw.email_events order by _row_id") == [
+        ("e1", 1, 1), ("e2", 2, 2), ("e3", 3, 1)]
+    assert query(paths.warehouse, "select table_type from information_schema.tables where table_name = 'email_events'") == [("VIEW",)]
+
+
+def test_a_killed_load_leaves_no_row_and_its_file_is_removed(tmp_path, paths):
+    events_csv(tmp_path / "in" / "email_events.csv", "e1,m1,opened,2026-03-04T09:00:00Z,,,,,")
+    load_directory(tmp_path / "in", paths)
+    # What a load killed between landing a file and its ledger line leaves behind.
+    stray = paths.landed_dir / "email_events" / "000000000002-0123456789abcdef.parquet"
+    partial = paths.landed_dir / "email_events" / ".000000000002-0123456789abcdef.parquet.partial"
+    stray.write_bytes(b"half")
+    partial.write_bytes(b"half")
+    assert query(paths.warehouse, "select count(*) from raw.email_events") == [(1,)]
+    load_directory(tmp_path / "in", paths)
+    assert not stray.exists() and not partial.exists()
+    assert query(paths.warehouse, "select count(*) from raw.email_events") == [(1,)]
+
+
+def test_a_warehouse_from_before_the_landing_store_is_moved_into_it(tmp_path, paths):
+    """Raw tables of the old layout (text rows inside DuckDB, no row ids yet) become landed
+    files, every row with the same values and lineage, and new loads number on from them."""
+    import duckdb
+
+    paths.warehouse.parent.mkdir(parents=True)
+    with duckdb.connect(str(paths.warehouse)) as con:
+        con.execute("create schema raw")
+        for table in RAW_TABLES.values():
+            columns = ", ".join(f"{c} varchar" for c in table.columns if c != "machine_open")
+            con.execute(f"create table raw.{table.name} ({columns}, _source_file varchar, _source_row bigint, "
+                        "_file_sha256 varchar, _load_id varchar, _loaded_at timestamp)")
+        con.execute("""create table raw._load_log (load_id varchar, table_name varchar, source_file varchar,
+            file_sha256 varchar, file_bytes bigint, row_count bigint, status varchar, message varchar, loaded_at timestamp)""")
+        for load, file, rows in (("L1", "/old/a.csv", [("e1", "2026-03-04T09:00:00Z"), ("e2", "bad")]),
+                                 ("L2", "/old/b.csv", [("e3", "2026-03-05T09:00:00Z")])):
+            at = datetime(2026, 3, 6 if load == "L2" else 5)
+            for n, (event, occurred) in enumerate(rows, 1):
+                con.execute("insert into raw.email_events (event_id, email_id, event_type, occurred_at, _source_file, "
+                            "_source_row, _file_sha256, _load_id, _loaded_at) values (?, 'm1', 'opened', ?, ?, ?, ?, ?, ?)",
+                            [event, occurred, file, n, f"sha{load}", load, at])
+            con.execute("insert into raw._load_log values (?, 'email_events', ?, ?, 1, ?, 'loaded', '', ?)",
+                        [load, file, f"sha{load}", len(rows), at])
+    events_csv(tmp_path / "in" / "email_events.csv", "e4,m1,opened,2026-03-07T09:00:00Z,,,,,")
+    load_directory(tmp_path / "in", paths)
+    assert query(paths.warehouse,
+                 "select event_id, occurred_at, machine_open, _source_file, _source_row, _row_id, _load_id "
+                 "from raw.email_events order by _row_id") == [
+        ("e1", "2026-03-04T09:00:00Z", None, "/old/a.csv", 1, 1, "L1"),
+        ("e2", "bad", None, "/old/a.csv", 2, 2, "L1"),
+        ("e3", "2026-03-05T09:00:00Z", None, "/old/b.csv", 1, 3, "L2"),
+        ("e4", "2026-03-07T09:00:00Z", None, str(tmp_path / "in" / "email_events.csv"), 1, 4,
+         query(paths.warehouse, "select max(load_id) filter (where table_name = 'email_events' and source_file like '%/in/%') from raw._load_log")[0][0]),
+    ]
+    assert query(paths.warehouse, "select count(*) from raw._load_log where landed_file is null and status = 'loaded'") == [(0,)]
 
 
 def test_reload_is_exactly_once_and_a_changed_file_is_new_content(tmp_path, paths):
@@ -163,3 +230,4 @@ def test_every_raw_table_exists_after_any_load(tmp_path, paths):
     load_directory(tmp_path / "empty", paths)
     tables = {t for (t,) in query(paths.warehouse, "select table_name from information_schema.tables where table_schema = 'raw'")}
     assert tables == set(RAW_TABLES) | {"_load_log"}
+    assert query(paths.warehouse, "select count(*) from raw.email_events") == [(0,)]

@@ -4,7 +4,6 @@ a build is running), old Parquet versions that stay readable, clear I/O errors."
 import json
 import os
 import resource
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,7 +16,7 @@ import pytest
 
 from campaign_dw.config import Settings
 from campaign_dw.generate import generate
-from conftest import query
+from conftest import query, copy_warehouse
 
 pytestmark = pytest.mark.slow
 
@@ -135,7 +134,7 @@ def test_two_builds_at_once_never_overlap_and_serving_only_holds_checked_marts(s
     """Two builds of one warehouse started together (two landing folders): the second waits
     for the first from its first step to the first one's publishing; both end well; a BI reader
     polling serving all along only ever sees the marts of a run whose checks passed."""
-    shutil.copy(sample_warehouse.warehouse, tmp_path / "warehouse.duckdb")
+    copy_warehouse(sample_warehouse.warehouse, tmp_path / "warehouse.duckdb")
     settings = Settings(warehouse=tmp_path / "warehouse.duckdb")
     subprocess.run([CLI, "build"], env=env_for(settings), check=True, capture_output=True)  # serving exists
     reader = subprocess.Popen(

@@ -42,6 +42,18 @@
 {%- endmacro %}
 
 
+{#- A timestamp or boolean column of a raw table: the file's own typed value when it gave one
+    (`<column>__typed`, e.g. a Parquet timestamp; campaign_dw/loader.py), else the text
+    parsed. Only the text is ever parsed: a typed file is read without a text round trip. -#}
+{% macro typed_timestamp(column) -%}
+    coalesce({{ column }}__typed, {{ parse_timestamp(column) }})
+{%- endmacro %}
+
+{% macro typed_boolean(column) -%}
+    coalesce({{ column }}__typed, {{ parse_boolean(column) }})
+{%- endmacro %}
+
+
 {#- UTC timestamp -> wall-clock time in an IANA zone, converted per value, so daylight-saving
     changes and :30/:45 offsets come out right. -#}
 {% macro utc_to_local(timestamp_utc, time_zone) -%}

@@ -1,8 +1,9 @@
 {#-
   On Spark, the raw tables are the Parquet files campaign-dw exports from each load
   ($CAMPAIGN_DW_SPARK_RAW/<table>/, see campaign_dw/spark.py): registered as tables of schema
-  `raw` at the start of every run, and refreshed so that files added since are read.
-  On DuckDB the loader writes schema `raw` itself: nothing to do.
+  `raw` at the start of every run, created afresh so that files added since, and new
+  columns, are read. On DuckDB the loader writes schema `raw` (views over the landing store)
+  itself: nothing to do.
 -#}
 {% macro register_raw_tables() -%}
     {{ return(adapter.dispatch('register_raw_tables', 'campaign_dw')()) }}
@@ -28,9 +29,11 @@
     {%- endfor -%}
     {%- do run_query("create schema if not exists raw") -%}
     {%- for table in tables | sort -%}
-        {%- do run_query("create table if not exists raw." ~ table ~ " using parquet location '"
+        {#- Dropped and created again (an external table: its files stay): the table reads this
+            warehouse's files with their current columns, whatever was registered before. -#}
+        {%- do run_query("drop table if exists raw." ~ table) -%}
+        {%- do run_query("create table raw." ~ table ~ " using parquet location '"
                          ~ location ~ "/" ~ table ~ "'") -%}
-        {%- do run_query("refresh table raw." ~ table) -%}
     {%- endfor -%}
     select 1
 {%- endmacro %}

@@ -37,7 +37,7 @@
 {%- endmacro %}
 
 {% macro reject_if_unparsed(typed_column, raw_text) -%}
-    when {{ raw_text }} is not null and {{ typed_column }} is null
+    when {{ typed_column }} is null and {{ raw_text }} is not null
         then '{{ typed_column }} does not parse: ' || substr({{ raw_text }}, 1, 100)
 {%- endmacro %}
 

@@ -12,10 +12,10 @@ typed as (
     select
         {{ nullif_blank('campaign_id') }} as campaign_id,
         {{ nullif_blank('prospect_id') }} as prospect_id,
-        {{ parse_timestamp('entered_at') }} as entered_at,
-        {{ parse_timestamp('exited_at') }} as exited_at,
+        {{ typed_timestamp('entered_at') }} as entered_at,
+        {{ typed_timestamp('exited_at') }} as exited_at,
         {{ nullif_blank('exit_reason') }} as exit_reason,
-        {{ parse_timestamp('updated_at') }} as updated_at,
+        {{ typed_timestamp('updated_at') }} as updated_at,
         {{ nullif_blank('entered_at') }} as entered_at_text,
         {{ nullif_blank('exited_at') }} as exited_at_text,
         updated_at as updated_at_text,

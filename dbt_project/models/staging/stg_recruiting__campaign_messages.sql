@@ -14,7 +14,7 @@ typed as (
         subject,
         body_html,
         {{ parse_integer('wait_days') }} as wait_days,
-        {{ parse_timestamp('updated_at') }} as updated_at,
+        {{ typed_timestamp('updated_at') }} as updated_at,
         {{ nullif_blank('step_number') }} as step_number_text,
         {{ nullif_blank('wait_days') }} as wait_days_text,
         updated_at as updated_at_text,

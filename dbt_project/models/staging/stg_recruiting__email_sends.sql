@@ -14,7 +14,7 @@ typed as (
         {{ nullif_blank('campaign_id') }} as campaign_id,
         {{ nullif_blank('message_id') }} as message_id,
         {{ nullif_blank('prospect_id') }} as prospect_id,
-        {{ parse_timestamp('sent_at') }} as sent_at,
+        {{ typed_timestamp('sent_at') }} as sent_at,
         {{ nullif_blank('sent_at') }} as sent_at_text,
         {{ lineage_columns() }}
     from source

@@ -13,7 +13,7 @@ typed as (
         url,
         lower(trim(placement)) as placement,
         anchor_text,
-        {{ parse_timestamp('updated_at') }} as updated_at,
+        {{ typed_timestamp('updated_at') }} as updated_at,
         updated_at as updated_at_text,
         {{ lineage_columns() }}
     from source

@@ -14,7 +14,7 @@ typed as (
         email,
         first_name,
         last_name,
-        {{ parse_timestamp('updated_at') }} as updated_at,
+        {{ typed_timestamp('updated_at') }} as updated_at,
         updated_at as updated_at_text,
         {{ lineage_columns() }}
     from source

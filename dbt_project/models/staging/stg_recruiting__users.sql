@@ -12,7 +12,7 @@ typed as (
         full_name,
         email,
         {{ nullif_blank('timezone') }} as timezone,
-        {{ parse_timestamp('updated_at') }} as updated_at,
+        {{ typed_timestamp('updated_at') }} as updated_at,
         updated_at as updated_at_text,
         {{ lineage_columns() }}
     from source
