@@ -7,6 +7,7 @@ the run queue (one run at a time) serialises the runs of one warehouse, not of a
 
 from __future__ import annotations
 
+import fcntl
 import os
 from pathlib import Path
 
@@ -35,12 +36,30 @@ def dagster_home(paths: Paths) -> Path:
     return Path(value).resolve() if value else paths.dagster_home
 
 
+# Written once the instance's storage exists: from then on any process may open it at once.
+READY_MARK = ".storage_ready"
+
+
 def prepare_dagster_home(paths: Paths) -> Path:
+    """The instance's folder, its dagster.yaml and its storage, created once. Creating the
+    SQLite storage is not safe from two processes at the same moment (a build started while
+    `campaign-dw info` or the UI opens a new instance: alembic stamps twice and one of them
+    fails), so the first opener creates it under a file lock and marks it ready."""
     home = dagster_home(paths)
+    if (home / READY_MARK).exists():
+        return home
     home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML)
+    with open(home / ".storage.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not (home / READY_MARK).exists():
+                config = home / "dagster.yaml"
+                if not config.exists():
+                    config.write_text(DAGSTER_YAML)
+                dg.DagsterInstance.from_config(str(home)).dispose()
+                (home / READY_MARK).touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     return home
 
 
@@ -51,5 +70,6 @@ def open_instance(paths: Paths) -> dg.DagsterInstance:
 
 def existing_instance(paths: Paths) -> dg.DagsterInstance | None:
     """The warehouse's instance, or None when no run ever used it (nothing is created)."""
-    home = dagster_home(paths)
-    return dg.DagsterInstance.from_config(str(home)) if (home / "dagster.yaml").exists() else None
+    if not (dagster_home(paths) / "dagster.yaml").exists():
+        return None
+    return dg.DagsterInstance.from_config(str(prepare_dagster_home(paths)))

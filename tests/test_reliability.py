@@ -4,6 +4,7 @@ a build is running), old Parquet versions that stay readable, clear I/O errors."
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,11 +13,13 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from campaign_dw.config import Settings
 from campaign_dw.generate import generate
 from conftest import query, copy_warehouse
+from orchestration.instance import existing_instance
 
 pytestmark = pytest.mark.slow
 
@@ -64,9 +67,9 @@ def wait_for_event(settings, reached, after=0.0, timeout=300):
     after `after`, a time.time()) satisfies `reached(event)`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        home = settings.paths.dagster_home
-        if (home / "dagster.yaml").exists():
-            with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance = existing_instance(settings.paths)  # None until the build created it
+        if instance is not None:
+            with instance:
                 records = instance.get_run_records(limit=1)
                 if records and records[0].create_timestamp.timestamp() >= after:
                     for entry in instance.all_logs(records[0].dagster_run.run_id):
@@ -85,14 +88,43 @@ def materialized(asset):
                           and event.asset_key.to_user_string() == asset)
 
 
-def test_a_load_killed_again_and_again_is_done_exactly_once(landing, reference, tmp_path):
-    """SIGKILL at three points of a load, each run resuming the one killed before it (early,
-    mid-way, late), then a load that completes: every file is in once, whole."""
+@pytest.fixture(scope="module")
+def landing_in_parts(landing, tmp_path_factory):
+    """The same rows as `landing`, the events in 60 files (in the same order): a load long
+    enough to be killed at points seen from outside."""
+    out = tmp_path_factory.mktemp("parts")
+    for table_dir in landing.iterdir():
+        (out / table_dir.name).mkdir()
+        for part in sorted(table_dir.iterdir()):
+            if table_dir.name == "email_events" and part.name == "batch-0000.parquet":
+                events = pq.read_table(part)
+                size = -(-events.num_rows // 60)
+                for n in range(60):
+                    pq.write_table(events.slice(n * size, size), out / table_dir.name / f"batch-0000.part{n:02d}.parquet")
+            else:
+                shutil.copy(part, out / table_dir.name / part.name)
+    return out
+
+
+def landed_events(settings) -> list[Path]:
+    folder = settings.paths.landed_dir / "email_events"
+    return list(folder.iterdir()) if folder.exists() else []
+
+
+def test_a_load_killed_again_and_again_is_done_exactly_once(landing_in_parts, reference, tmp_path):
+    """SIGKILL at three points of a load, each load resuming the one killed before it: while
+    the first events file is being landed, after some files, after many; then a load that
+    completes: every file is in once, whole, and the store holds nothing else."""
+    landing = landing_in_parts
     settings = Settings(warehouse=tmp_path / "warehouse.duckdb")
     env = env_for(settings)
-    for kill_load_at in (0.2, 0.6, 1.2):
+    kill_points = (lambda files: any(f.name.endswith(".partial") for f in files),
+                   lambda files: len(files) >= 8, lambda files: len(files) >= 30)
+    for kill_when in kill_points:
         process = start([CLI, "load", str(landing)], env)
-        time.sleep(kill_load_at)
+        while not kill_when(landed_events(settings)):
+            assert process.poll() is None, "the load ended before the point to kill it at"
+            time.sleep(0.002)
         kill(process)
     subprocess.run([CLI, "load", str(landing)], env=env, check=True, capture_output=True)
     # No file half-loaded: every loaded file's rows are all there, once.
@@ -104,6 +136,7 @@ def test_a_load_killed_again_and_again_is_done_exactly_once(landing, reference, 
             assert actual == expected, source
         loaded = con.execute("select count(distinct source_file) from raw._load_log where status = 'loaded'").fetchone()[0]
     assert loaded == len([p for p in landing.rglob("*.parquet")])
+    assert len(list(settings.paths.landed_dir.rglob("*"))) == loaded + len(list(landing.iterdir()))  # files + folders
     subprocess.run([CLI, "build"], env=env, check=True, capture_output=True)
     assert marts(settings.warehouse) == reference
 
