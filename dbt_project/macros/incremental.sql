@@ -2,7 +2,8 @@
   How a build reads only what changed. Two patterns, nothing else (README "Incremental runs"):
 
   1. Append by arrival. The loader numbers each raw table's rows in arrival order (`_row_id`).
-     Typed staging, the de-duplicated facts, events joined to their sends and the quarantine
+     Typed staging of the large dimensions, the de-duplicated facts (which read the typed
+     facts, views over the landed files), events joined to their sends and the quarantine
      append what arrived after the newest row they hold (their watermark, read once, as a
      literal). They never update a row: an event already staged is a duplicate, an orphan
      event joins its send once.
@@ -53,8 +54,13 @@ new_rows as (
     select * from {{ ref(staged_model) }}
     where rejection_reason is null
     {% if is_incremental() %}
-        {#- a subquery, not a literal watermark: unit tests give `this` as a fixture -#}
+        {#- a subquery: unit tests give `this` as a fixture -#}
         and _row_id > (select coalesce(max(_row_id), 0) - {{ lookback }} from {{ this }})
+        {%- if model.resource_type != 'unit_test' %}
+        {#- and the same bound as a literal: staging is a view over the landed files, and a
+            constant bound skips the files and row groups below it -#}
+        and _row_id > {{ watermark('_row_id') - lookback }}
+        {%- endif %}
     {% endif %}
 ),
 

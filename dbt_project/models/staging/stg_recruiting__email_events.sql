@@ -1,8 +1,9 @@
-{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 -- Every raw email_events row typed, with the reason it cannot be used (NULL when it can).
 -- Copies of an event delivered more than once are told apart in
--- int_email_events_deduplicated. Appended with the raw rows loaded since the last build:
--- each raw row is parsed once.
+-- int_email_events_deduplicated. A view, not a copy of every event: typing a landed file
+-- is cheap (a Parquet file's timestamps come typed, only text is parsed), and each reader
+-- (int_email_events_deduplicated, the audit models) reads the rows past its own watermark,
+-- which skips the landed files below it unopened (campaign_dw/loader.py).
 -- Valid without them (SPEC §2): a bounce without bounce_type (it counts as soft) and a click
 -- without link_id (an unknown link: it still proves the click, the open and the delivery).
 -- machine_open (the email service's flag, optional): true, false or empty; anything else is a
@@ -10,7 +11,7 @@
 with
 
 source as (
-    {{ raw_rows_since_last_build('email_events') }}
+    select * from {{ source('recruiting', 'email_events') }}
 ),
 
 typed as (

@@ -1,11 +1,10 @@
-{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
 -- Every raw email_sends row typed, with the reason it cannot be used (NULL when it can).
--- Copies of a replicated send are told apart in int_email_sends_deduplicated. Appended with
--- the raw rows loaded since the last build: each raw row is parsed once.
+-- Copies of a replicated send are told apart in int_email_sends_deduplicated. A view, as
+-- stg_recruiting__email_events (why: there).
 with
 
 source as (
-    {{ raw_rows_since_last_build('email_sends') }}
+    select * from {{ source('recruiting', 'email_sends') }}
 ),
 
 typed as (
