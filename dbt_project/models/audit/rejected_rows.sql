@@ -2,7 +2,7 @@
 -- The quarantine: every raw row that a model could not use, with its reason. The raw values
 -- stay in raw.<table_name>, found by (source_file, source_row) or raw_row_id. A raw row's
 -- reason depends on that row alone, so a build appends the rejects among the rows that
--- arrived since the last one (a filter of the typed rows: nothing is parsed twice).
+-- arrived since the last one.
 {% set keys = {
     'users': 'user_id',
     'campaigns': 'campaign_id',
@@ -12,6 +12,15 @@
     'audience_memberships': "campaign_id || '/' || prospect_id",
     'email_sends': 'email_id',
     'email_events': 'event_id',
+} %}
+
+{#- How far the facts were read: past the newest reject here, and past the newest staged row
+    of the last completed build (which read every raw row up to its newest): a feed with few
+    rejects is not typed again from its last reject on, every build. -#}
+{% set previous = last_completed_build() if is_incremental() else none %}
+{% set read_through = {
+    'email_sends': previous['sends_through'] | int if previous else 0,
+    'email_events': previous['events_through'] | int if previous else 0,
 } %}
 
 {% for table, key in keys.items() %}
@@ -27,7 +36,7 @@ select
 from {{ ref('stg_recruiting__' ~ table) }}
 where rejection_reason is not null
 {% if is_incremental() %}
-    and _row_id > {{ watermark('raw_row_id', "table_name = '" ~ table ~ "'") }}
+    and _row_id > {{ [watermark('raw_row_id', "table_name = '" ~ table ~ "'"), read_through.get(table, 0)] | max }}
 {% endif %}
 {% if not loop.last %}union all{% endif %}
 {% endfor %}
