@@ -140,3 +140,48 @@ def test_key_tests_catch_a_latest_build_repeating_an_older_key(sample_copy):
     failed = dbt("test", *select, warehouse=sample_copy.warehouse)
     assert failed.returncode != 0
     assert "FAIL 1 unique_in_latest_build_int_email_events_deduplicated_event_id" in failed.stdout, failed.stdout[-2000:]
+
+
+def test_a_parquet_files_typed_values_stage_as_their_text_does(tmp_path):
+    """typed_timestamp / typed_boolean (macros/portable.sql): a Parquet file's own timestamps
+    (with a time zone, or naive = UTC) and booleans are taken as they are, and stage to the
+    same values as the same instants written as ISO text in a CSV file; a typed NULL is
+    missing, not unparsed."""
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from campaign_dw import config
+    from campaign_dw.loader import load_directory
+
+    landing = tmp_path / "in" / "email_events"
+    landing.mkdir(parents=True)
+    (landing / "a.csv").write_text(
+        "event_id,email_id,event_type,occurred_at,received_at,machine_open\n"
+        "text,m1,opened,2026-03-04T11:00:00+02:00,2026-03-04T09:01:00Z,true\n"
+        "text_no_time,m1,opened,,2026-03-04T09:01:00Z,\n")
+    pq.write_table(pa.table({
+        "event_id": ["typed", "typed_no_time"], "email_id": ["m1", "m1"], "event_type": ["opened", "opened"],
+        "occurred_at": pa.array([dt.datetime(2026, 3, 4, 9, tzinfo=dt.UTC), None], pa.timestamp("us", tz="UTC")),
+        "received_at": pa.array([dt.datetime(2026, 3, 4, 9, 1), dt.datetime(2026, 3, 4, 9, 1)], pa.timestamp("us")),
+        "machine_open": pa.array([True, None], pa.bool_()),
+    }), landing / "b.parquet")
+    paths = config.paths(tmp_path / "wh" / "warehouse.duckdb")
+    load_directory(tmp_path / "in", paths)
+    run = subprocess.run(
+        [DBT_EXECUTABLE, "run", "--select", "stg_recruiting__email_events", "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target")],
+        capture_output=True, text=True, env={**os.environ, "CAMPAIGN_DW_WAREHOUSE": str(paths.warehouse)},
+        cwd=DBT_PROJECT_DIR, timeout=600,
+    )
+    assert run.returncode == 0, run.stdout[-3000:]
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        staged = {r[0]: r[1:] for r in con.execute(
+            "select event_id, occurred_at, received_at, machine_open, rejection_reason "
+            "from staging.stg_recruiting__email_events").fetchall()}
+        raw = con.execute("select occurred_at, occurred_at__typed from raw.email_events where event_id = 'typed'").fetchone()
+    instant = (dt.datetime(2026, 3, 4, 9), dt.datetime(2026, 3, 4, 9, 1), True, None)
+    assert staged["text"] == staged["typed"] == instant
+    assert staged["text_no_time"][3] == staged["typed_no_time"][3] == "missing occurred_at"
+    assert raw == (None, dt.datetime(2026, 3, 4, 9))  # the typed value is not printed as text

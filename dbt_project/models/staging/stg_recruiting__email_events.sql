@@ -1,7 +1,8 @@
 -- Every raw email_events row typed, with the reason it cannot be used (NULL when it can).
 -- Copies of an event delivered more than once are told apart in
 -- int_email_events_deduplicated. A view, not a copy of every event: typing a landed file
--- is cheap (a Parquet file's timestamps come typed, only text is parsed), and each reader
+-- is cheap (a Parquet file's timestamps come typed, only text is parsed; dbt_project.yml
+-- says what the copy cost), and each reader
 -- (int_email_events_deduplicated, the audit models) reads the rows past its own watermark,
 -- which skips the landed files below it unopened (campaign_dw/loader.py).
 -- Valid without them (SPEC §2): a bounce without bounce_type (it counts as soft) and a click
