@@ -2,7 +2,8 @@
 
 Files are landed by reference: each loaded file is kept, immutable, in the landing store
 beside the warehouse (``<warehouse>_landed/<table>/<first row id>-<sha256>.parquet``), a
-Parquet file as it came, a CSV file converted once to Parquet with every value as text.
+Parquet file as it came, a CSV file converted once to Parquet with every value as text (its
+columns named by position, c0..cN, mapped to the contract's in the ledger).
 Nothing is parsed on the way in, so nothing is lost before staging decides; a Parquet file's
 own column types (a timestamp, a boolean) are kept, and staging takes them as they are.
 
@@ -37,6 +38,7 @@ import contextlib
 import csv
 import hashlib
 import json
+import os
 import shutil
 import uuid
 from dataclasses import dataclass, field
@@ -274,6 +276,14 @@ def discover(directory: Path) -> list[tuple[str | None, Path]]:
     return found
 
 
+def prepare_raw(paths: Paths, duckdb_config: dict[str, str] | None = None) -> None:
+    """Schema `raw` as this version reads it, before a build that loads nothing: an older
+    warehouse's raw tables moved into the landing store, and the views written again (they
+    name the landed files by absolute path: a copied or moved warehouse reads its own)."""
+    with writer_lock(paths), connect(paths.warehouse, config=duckdb_config) as con:
+        ensure_raw_schema(con, paths)
+
+
 def load_directory(directory: Path, paths: Paths, duckdb_config: dict[str, str] | None = None) -> LoadReport:
     directory = Path(directory).resolve()
     if not directory.is_dir():
@@ -332,10 +342,22 @@ def _load_file(con: duckdb.DuckDBPyConnection, paths: Paths, load_id: str, table
     try:
         if kind == "csv":
             rows, types = _csv_to_parquet(con, path, header, partial)
+            if _sha256(path)[0] != digest:
+                partial.unlink()
+                return FileOutcome(path, table.name, "refused", message="the file changed while it was being "
+                                   "loaded: nothing of it is loaded; load it again when it is complete")
         else:
-            rows = _decoded_parquet_rows(path)
+            if "file_row_number" in header:
+                raise ValueError("a column named file_row_number (the raw views number a file's rows "
+                                 "under that name): rename it")
+            _decoded_parquet_rows(path)
             shutil.copyfile(path, partial)  # an OSError here (disk full) stops the load, loudly
+            if _sha256(partial)[0] != digest:
+                partial.unlink()
+                return FileOutcome(path, table.name, "refused", message="the file changed while it was being "
+                                   "loaded: nothing of it is loaded; load it again when it is complete")
             types = [r[1] for r in con.execute("describe select * from read_parquet(?)", [str(partial)]).fetchall()]
+            rows = _rows_duckdb_reads(con, partial, table, dict(zip(header, pq.read_schema(partial).names, strict=True)))
     except (duckdb.Error, ValueError) as error:
         partial.unlink(missing_ok=True)
         if isinstance(error, duckdb.Error) and _is_warehouse_failure(error):
@@ -343,7 +365,9 @@ def _load_file(con: duckdb.DuckDBPyConnection, paths: Paths, load_id: str, table
         message = str(error).strip().splitlines()
         detail = " | ".join(line.strip() for line in message[:3])
         return FileOutcome(path, table.name, "refused", message=f"not readable as {kind.upper()}: {detail}")
+    _durable(partial)
     partial.replace(target)
+    _durable(target.parent)
     # Files as they came: the name in the file (any case, spaces around) for each contract column.
     names = dict(zip(header, types, strict=True))
     original = _original_names(path, kind, header)
@@ -367,17 +391,36 @@ def _load_file(con: duckdb.DuckDBPyConnection, paths: Paths, load_id: str, table
 
 
 def _csv_to_parquet(con: duckdb.DuckDBPyConnection, path: Path, header: list[str], target: Path) -> tuple[int, list[str]]:
-    """The CSV as Parquet, every value text exactly as it was, rows in file order; the
-    columns named as in the (normalised) header. (rows, types)."""
+    """The CSV as Parquet, every value text exactly as it was, rows in file order; the columns
+    named by position, c0..cN (a header may hold any text, even nothing), mapped to the
+    contract's names in the ledger (file_columns). (rows, types)."""
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
-    renamed = ", ".join(f"c{i} as {_identifier(name)}" for i, name in enumerate(header))
     (rows,) = con.execute(
-        f"copy (select {renamed} from read_csv($file, header = true, delim = ',', quote = '\"', escape = '\"', "
+        f"copy (select * from read_csv($file, header = true, delim = ',', quote = '\"', escape = '\"', "
         f"auto_detect = false, columns = {columns}, strict_mode = true, null_padding = false, ignore_errors = false)) "
         "to $target (format parquet, compression zstd)",
         {"file": str(path), "target": str(target)},
     ).fetchone()
     return rows, ["VARCHAR"] * len(header)
+
+
+def _rows_duckdb_reads(con: duckdb.DuckDBPyConnection, path: Path, table: RawTable, names: dict[str, str]) -> int:
+    """The rows of a landed Parquet file, read as the raw view reads it: every contract column
+    once, by DuckDB (which checks, say, that text is valid UTF-8, where pyarrow does not)."""
+    columns = [_identifier(names[c]) for c in table.columns if c in names]
+    (rows, _) = con.execute(
+        f"select count(*), min(hash({', '.join(columns)})) from read_parquet(?)", [str(path)]
+    ).fetchone()
+    return rows
+
+
+def _durable(path: Path) -> None:
+    """fsync a file or folder: a ledger line never outlives its file after a power loss."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _decoded_parquet_rows(path: Path) -> int:
@@ -393,10 +436,10 @@ def _decoded_parquet_rows(path: Path) -> int:
 
 
 def _original_names(path: Path, kind: str, header: list[str]) -> dict[str, str]:
-    """{normalised name: name as stored}: a CSV is stored under its normalised names, a
-    Parquet file as it came."""
+    """{normalised name: name as stored}: a CSV is stored under positional names, a Parquet
+    file as it came."""
     if kind == "csv":
-        return {name: name for name in header}
+        return {name: f"c{i}" for i, name in enumerate(header)}
     return dict(zip(header, pq.read_schema(path).names, strict=True))
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from campaign_dw import config
 from orchestration.cli import main
-from campaign_dw.loader import load_directory
+from campaign_dw.loader import load_directory, prepare_raw
 from campaign_dw.raw_contract import RAW_TABLES
 from conftest import query
 
@@ -71,8 +71,9 @@ def test_files_are_landed_by_reference_and_numbered_in_arrival_order(tmp_path, p
     load_directory(tmp_path / "b", paths)
     landed = sorted(p.relative_to(paths.landed_dir).as_posix() for p in paths.landed_dir.rglob("*.parquet"))
     assert [name.split("-")[0] for name in landed] == ["email_events/000000000001", "email_events/000000000003"]
-    # The store holds each file once, as it came (text); raw is a view over it.
-    assert pq.read_table(paths.landed_dir / landed[0]).column("occurred_at").to_pylist() == ["2026-03-04T09:00:00Z", "x"]
+    # The store holds each file once, as it came (a CSV as text, its columns by position);
+    # raw is a view over it.
+    assert pq.read_table(paths.landed_dir / landed[0]).column("c3").to_pylist() == ["2026-03-04T09:00:00Z", "x"]
     assert query(paths.warehouse, "select event_id, _row_id, _source_row from raw.email_events order by _row_id") == [
         ("e1", 1, 1), ("e2", 2, 2), ("e3", 3, 1)]
     assert query(paths.warehouse, "select table_type from information_schema.tables where table_name = 'email_events'") == [("VIEW",)]
@@ -115,6 +116,9 @@ def test_a_warehouse_from_before_the_landing_store_is_moved_into_it(tmp_path, pa
                             [event, occurred, file, n, f"sha{load}", load, at])
             con.execute("insert into raw._load_log values (?, 'email_events', ?, ?, 1, ?, 'loaded', '', ?)",
                         [load, file, f"sha{load}", len(rows), at])
+    # What a build without a landing folder does first; a load does the same.
+    prepare_raw(paths)
+    assert query(paths.warehouse, "select table_type from information_schema.tables where table_name = 'email_events'") == [("VIEW",)]
     events_csv(tmp_path / "in" / "email_events.csv", "e4,m1,opened,2026-03-07T09:00:00Z,,,,,")
     load_directory(tmp_path / "in", paths)
     assert query(paths.warehouse,
@@ -231,3 +235,26 @@ def test_every_raw_table_exists_after_any_load(tmp_path, paths):
     tables = {t for (t,) in query(paths.warehouse, "select table_name from information_schema.tables where table_schema = 'raw'")}
     assert tables == set(RAW_TABLES) | {"_load_log"}
     assert query(paths.warehouse, "select count(*) from raw.email_events") == [(0,)]
+
+
+def test_files_that_only_duckdb_would_trip_on_are_refused_or_loaded_whole(tmp_path, paths):
+    """A Parquet string column that is not UTF-8 (pyarrow reads it, DuckDB does not) is
+    refused at load, not left to break every build; a Parquet column named file_row_number
+    is refused with what to do; a CSV header with a trailing comma loads as before."""
+    folder = tmp_path / "in" / "email_events"
+    folder.mkdir(parents=True)
+    good = {"event_id": ["e1"], "email_id": ["m1"], "event_type": ["opened"],
+            "occurred_at": ["2026-03-04T09:00:00Z"], "received_at": [None]}
+    bad = pa.table({**{k: pa.array(v, pa.string()) for k, v in good.items()},
+                    "user_agent": pa.array([b"\xff\xfe"], pa.binary()).cast(pa.string(), safe=False)})
+    pq.write_table(bad, folder / "a-not-utf8.parquet")
+    pq.write_table(pa.table({**good, "file_row_number": [1]}), folder / "b-clash.parquet")
+    write(folder / "c.csv", "event_id,email_id,event_type,occurred_at,received_at,\ne2,m1,opened,2026-03-04T09:00:00Z,,\n")
+    report = load_directory(tmp_path / "in", paths)
+    status = {o.path.name: (o.status, o.message) for o in report.outcomes}
+    assert status["a-not-utf8.parquet"][0] == "refused"
+    assert status["b-clash.parquet"][0] == "refused" and "file_row_number" in status["b-clash.parquet"][1]
+    assert status["c.csv"][0] == "loaded"
+    assert query(paths.warehouse, "select event_id from raw.email_events") == [("e2",)]
+    assert [p.name for p in (paths.landed_dir / "email_events").iterdir()] == [
+        query(paths.warehouse, "select landed_file from raw._load_log")[0][0].split("/")[1]]

@@ -171,7 +171,8 @@ where already_here.{{ key }} is null
     {{ return(rows.rows[0] if rows.rows | length > 0 else none) }}
 {%- endmacro %}
 
-{#- on-run-end: record this build as completed when int_inputs_seen and every per-campaign model
+{#- on-run-end: record this build as completed when int_inputs_seen, every per-campaign model
+    and audit.rejected_rows (which reads the facts from the last completed build on)
     succeeded in this run (a run of some models only, or one that failed, records nothing). -#}
 {% macro record_completed_build(results) -%}
     {%- if not execute -%}
@@ -183,7 +184,8 @@ where already_here.{{ key }} is null
     {%- endfor -%}
     {%- set needed = [] -%}
     {%- for node in graph.nodes.values() if node.resource_type == 'model'
-            and ('per_campaign' in node.tags or node.name in ('int_inputs_seen', 'int_campaigns_touched')) -%}
+            and ('per_campaign' in node.tags
+                 or node.name in ('int_inputs_seen', 'int_campaigns_touched', 'rejected_rows')) -%}
         {%- do needed.append(node.unique_id) -%}
     {%- endfor -%}
     {%- set missing = needed | reject('in', succeeded) | list -%}

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from campaign_dw.loader import load_directory
+from campaign_dw.loader import load_directory, prepare_raw
 from campaign_dw.raw_contract import RAW_TABLES
 from orchestration.defs.resources import WarehouseResource
 
@@ -45,6 +45,7 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     outcomes = []
     if settings.landing is None:
         context.log.info(NO_LANDING)
+        prepare_raw(settings.paths, settings.duckdb_config)
     elif not settings.landing.is_dir():
         # The cause, first: a run's failure says why without a stack trace to read through.
         raise dg.Failure(description=f"the landing folder {settings.landing} is not a directory: "
