@@ -29,6 +29,8 @@ from pathlib import Path
 
 import duckdb
 
+from campaign_dw import config
+
 ROOT = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).with_name("campaign-dw"))
 MARTS = ("campaign_overview", "campaign_messages", "campaign_metrics", "campaign_message_metrics",
@@ -208,7 +210,7 @@ def bench(events: int, work: Path, memory_limit: str | None, target: str = "duck
     # when dbt closed it, and its landing store of the raw files), and the serving copy apart,
     # against the raw Parquet of both batches.
     raw_bytes = sum(f.stat().st_size for d in (raw, increment) for f in d.rglob("*.parquet"))
-    landed_bytes = sum(f.stat().st_size for f in warehouse.with_name("warehouse_landed").rglob("*") if f.is_file())
+    landed_bytes = sum(f.stat().st_size for f in config.paths(warehouse).landed_dir.rglob("*") if f.is_file())
     warehouse_bytes = warehouse.stat().st_size + landed_bytes
     serving_bytes = warehouse.with_name("warehouse_serving.duckdb").stat().st_size
     progress(f"sizes: raw Parquet {raw_bytes / 2**20:,.0f} MiB, warehouse {warehouse_bytes / 2**20:,.0f} MiB "

@@ -342,22 +342,15 @@ def _load_file(con: duckdb.DuckDBPyConnection, paths: Paths, load_id: str, table
     try:
         if kind == "csv":
             rows, types = _csv_to_parquet(con, path, header, partial)
-            if _sha256(path)[0] != digest:
-                partial.unlink()
-                return FileOutcome(path, table.name, "refused", message="the file changed while it was being "
-                                   "loaded: nothing of it is loaded; load it again when it is complete")
+            stored_names = [f"c{i}" for i in range(len(header))]
+            landed_content = path  # the copy was converted from the file: it must not have changed since
         else:
             if "file_row_number" in header:
                 raise ValueError("a column named file_row_number (the raw views number a file's rows "
                                  "under that name): rename it")
-            _decoded_parquet_rows(path)
             shutil.copyfile(path, partial)  # an OSError here (disk full) stops the load, loudly
-            if _sha256(partial)[0] != digest:
-                partial.unlink()
-                return FileOutcome(path, table.name, "refused", message="the file changed while it was being "
-                                   "loaded: nothing of it is loaded; load it again when it is complete")
-            types = [r[1] for r in con.execute("describe select * from read_parquet(?)", [str(partial)]).fetchall()]
-            rows = _rows_duckdb_reads(con, partial, table, dict(zip(header, pq.read_schema(partial).names, strict=True)))
+            rows, stored_names, types = _read_whole(con, partial)
+            landed_content = partial
     except (duckdb.Error, ValueError) as error:
         partial.unlink(missing_ok=True)
         if isinstance(error, duckdb.Error) and _is_warehouse_failure(error):
@@ -365,13 +358,17 @@ def _load_file(con: duckdb.DuckDBPyConnection, paths: Paths, load_id: str, table
         message = str(error).strip().splitlines()
         detail = " | ".join(line.strip() for line in message[:3])
         return FileOutcome(path, table.name, "refused", message=f"not readable as {kind.upper()}: {detail}")
+    if _sha256(landed_content)[0] != digest:
+        partial.unlink()
+        return FileOutcome(path, table.name, "refused", message="the file changed while it was being loaded: "
+                           "nothing of it is loaded; load it again when it is complete")
     _durable(partial)
     partial.replace(target)
     _durable(target.parent)
-    # Files as they came: the name in the file (any case, spaces around) for each contract column.
-    names = dict(zip(header, types, strict=True))
-    original = _original_names(path, kind, header)
-    file_columns = json.dumps([[c, original[c], names[c]] for c in table.columns if c in names])
+    # For each contract column, its name in the stored file (a Parquet file's own, in any case
+    # and with spaces around; a CSV's by position) and its type.
+    stored = {name: (stored_name, sql_type) for name, stored_name, sql_type in zip(header, stored_names, types, strict=True)}
+    file_columns = json.dumps([[c, *stored[c]] for c in table.columns if c in stored])
 
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
     try:
@@ -404,14 +401,13 @@ def _csv_to_parquet(con: duckdb.DuckDBPyConnection, path: Path, header: list[str
     return rows, ["VARCHAR"] * len(header)
 
 
-def _rows_duckdb_reads(con: duckdb.DuckDBPyConnection, path: Path, table: RawTable, names: dict[str, str]) -> int:
-    """The rows of a landed Parquet file, read as the raw view reads it: every contract column
-    once, by DuckDB (which checks, say, that text is valid UTF-8, where pyarrow does not)."""
-    columns = [_identifier(names[c]) for c in table.columns if c in names]
-    (rows, _) = con.execute(
-        f"select count(*), min(hash({', '.join(columns)})) from read_parquet(?)", [str(path)]
-    ).fetchone()
-    return rows
+def _read_whole(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, list[str], list[str]]:
+    """(rows, column names, DuckDB types) of a landed Parquet file, after DuckDB read every
+    value of it once: a file that breaks half-way, or that DuckDB cannot read although pyarrow
+    can (text that is not UTF-8, say), is refused now, not in every later build."""
+    described = con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()
+    (rows, *_) = con.execute("select count(*), min(hash(columns(*))) from read_parquet(?)", [str(path)]).fetchone()
+    return rows, [r[0] for r in described], [r[1] for r in described]
 
 
 def _durable(path: Path) -> None:
@@ -421,26 +417,6 @@ def _durable(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _decoded_parquet_rows(path: Path) -> int:
-    """The rows of a Parquet file, after every value of it was decoded once: a file that
-    breaks half-way is refused now, not in a later build."""
-    try:
-        reader = pq.ParquetFile(path)
-        for _ in reader.iter_batches(batch_size=1 << 16):
-            pass
-    except Exception as error:  # pyarrow raises several types for a broken file
-        raise ValueError(str(error)) from None
-    return reader.metadata.num_rows
-
-
-def _original_names(path: Path, kind: str, header: list[str]) -> dict[str, str]:
-    """{normalised name: name as stored}: a CSV is stored under positional names, a Parquet
-    file as it came."""
-    if kind == "csv":
-        return {name: f"c{i}" for i, name in enumerate(header)}
-    return dict(zip(header, pq.read_schema(path).names, strict=True))
 
 
 def _is_warehouse_failure(error: duckdb.Error) -> bool:

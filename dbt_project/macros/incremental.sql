@@ -53,14 +53,13 @@ with
 new_rows as (
     select * from {{ ref(staged_model) }}
     where rejection_reason is null
-    {% if is_incremental() %}
-        {#- a subquery: unit tests give `this` as a fixture -#}
+    {% if is_incremental() and model.resource_type == 'unit_test' %}
+        {#- unit tests give `this` as a fixture: read it in the query -#}
         and _row_id > (select coalesce(max(_row_id), 0) - {{ lookback }} from {{ this }})
-        {%- if model.resource_type != 'unit_test' %}
-        {#- and the same bound as a literal: staging is a view over the landed files, and a
-            constant bound skips the files and row groups below it -#}
+    {% elif is_incremental() %}
+        {#- a constant: staging is a view over the landed files, and a constant bound skips
+            the files and row groups below it -#}
         and _row_id > {{ watermark('_row_id') - lookback }}
-        {%- endif %}
     {% endif %}
 ),
 

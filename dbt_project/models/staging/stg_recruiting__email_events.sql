@@ -2,9 +2,9 @@
 -- Copies of an event delivered more than once are told apart in
 -- int_email_events_deduplicated. A view, not a copy of every event: typing a landed file
 -- is cheap (a Parquet file's timestamps come typed, only text is parsed; dbt_project.yml
--- says what the copy cost), and each reader
--- (int_email_events_deduplicated, the audit models) reads the rows past its own watermark,
--- which skips the landed files below it unopened (campaign_dw/loader.py).
+-- says what the copy cost), and each reader (int_email_events_deduplicated, the audit
+-- models) reads the rows past its own watermark, which skips the landed files below it
+-- unopened (campaign_dw/loader.py).
 -- Valid without them (SPEC §2): a bounce without bounce_type (it counts as soft) and a click
 -- without link_id (an unknown link: it still proves the click, the open and the delivery).
 -- machine_open (the email service's flag, optional): true, false or empty; anything else is a
