@@ -9,6 +9,7 @@ import pytest
 
 from campaign_dw.config import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from campaign_dw.serving import MART_TABLES
+from conftest import build, query
 
 
 @pytest.fixture(scope="module")
@@ -185,3 +186,27 @@ def test_a_parquet_files_typed_values_stage_as_their_text_does(tmp_path):
     assert staged["text"] == staged["typed"] == instant
     assert staged["text_no_time"][3] == staged["typed_no_time"][3] == "missing occurred_at"
     assert raw == (None, dt.datetime(2026, 3, 4, 9))  # the typed value is not printed as text
+
+
+@pytest.mark.slow
+def test_a_warehouse_of_the_earlier_event_layout_builds_on(sample_copy):
+    """Upgrade without --full-refresh: a warehouse built when int_email_events_deduplicated
+    kept received_at and int_email_events_joined_to_sends was a table builds on (the column is
+    dropped before dbt compares the schemas; the table is replaced by the view), with the same
+    marts."""
+
+    marts = "select * from marts.campaign_message_metrics order by campaign_id, message_id"
+    before = query(sample_copy.warehouse, marts)
+    with duckdb.connect(str(sample_copy.warehouse)) as con:
+        con.execute("alter table intermediate.int_email_events_deduplicated add column received_at timestamp")
+        con.execute("drop view intermediate.int_email_events_joined_to_sends")
+        con.execute("create table intermediate.int_email_events_joined_to_sends as select 1 as event_id")
+    report = build(sample_copy)
+    assert report.status == "success", report.problems
+    columns = {c for (c,) in query(sample_copy.warehouse, "select column_name from information_schema.columns "
+                                   "where table_name = 'int_email_events_deduplicated'")}
+    assert "received_at" not in columns and "event_id" in columns
+    kind = query(sample_copy.warehouse, "select table_type from information_schema.tables "
+                 "where table_name = 'int_email_events_joined_to_sends'")
+    assert kind == [("VIEW",)]
+    assert query(sample_copy.warehouse, marts) == before

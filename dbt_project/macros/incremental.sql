@@ -3,10 +3,10 @@
 
   1. Append by arrival. The loader numbers each raw table's rows in arrival order (`_row_id`).
      Typed staging of the large dimensions, the de-duplicated facts (which read the typed
-     facts, views over the landed files), events joined to their sends and the quarantine
-     append what arrived after the newest row they hold (their watermark, read once, as a
-     literal). They never update a row: an event already staged is a duplicate, an orphan
-     event joins its send once.
+     facts, views over the landed files) and the quarantine append what arrived after the
+     newest row they hold (their watermark, read once, as a literal). They never update a
+     row: an event already staged is a duplicate. (Events meet their sends in a view,
+     int_email_events_joined_to_sends: an orphan joins when its send is staged.)
 
   2. Replace touched campaigns. Everything counted per campaign from the facts (email flags,
      message counts, link clicks, tracked opens, heatmap cells, audience counts) lives in
@@ -211,4 +211,17 @@ where already_here.{{ key }} is null
 
 {% macro duckdb__sorted_distinct_list(column) -%}
     string_agg(distinct {{ column }}, ',' order by {{ column }})
+{%- endmacro %}
+
+{#- Upgrade of an incremental model that keeps fewer columns than an earlier version of this
+    project did (a pre-hook: it runs before dbt compares the schemas, so that the build goes on
+    appending instead of failing on_schema_change). DuckDB only: Spark's Parquet tables cannot
+    drop a column (`campaign-dw build --full-refresh` once there). -#}
+{% macro drop_columns_no_longer_kept(columns) -%}
+    {%- if execute and is_incremental() and target.type == 'duckdb' -%}
+        {%- set existing = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+        {%- for column in columns if column in existing -%}
+            {%- do run_query("alter table " ~ this ~ " drop column " ~ column) -%}
+        {%- endfor -%}
+    {%- endif -%}
 {%- endmacro %}
