@@ -51,9 +51,9 @@ def test_each_definition_has_a_unit_test(manifest):
         # SPEC §3, §4
         "email_flags_follow_spec_3": "int_emails_flagged",
         # SPEC §3b
-        "machine_opens_by_provider_flag_or_apple_proxy_user_agent": "int_email_engagements_classified",
-        "bot_clicks_by_user_agent_or_too_soon_after_sending": "int_email_engagements_classified",
-        "bot_clicks_in_a_burst_on_three_links": "int_email_engagements_classified",
+        "machine_opens_by_provider_flag_or_apple_proxy_user_agent": "int_email_events_classified",
+        "bot_clicks_by_user_agent_or_too_soon_after_sending": "int_email_events_classified",
+        "bot_clicks_in_a_burst_on_three_links": "int_click_bursts",
         "email_flags_for_people": "int_emails_flagged",
         "rates_for_people_are_over_delivered_and_opened_by_people": "campaign_message_metrics",
         "message_counts_count_the_email_flags": "int_message_emails_counted",
@@ -191,9 +191,10 @@ def test_a_parquet_files_typed_values_stage_as_their_text_does(tmp_path):
 @pytest.mark.slow
 def test_a_warehouse_of_the_earlier_event_layout_builds_on(sample_copy):
     """Upgrade without --full-refresh: a warehouse built when int_email_events_deduplicated
-    kept received_at and int_email_events_joined_to_sends was a table builds on (the column is
-    dropped before dbt compares the schemas; the table is replaced by the view), with the same
-    marts."""
+    kept received_at, int_email_events_joined_to_sends was a table and opens and clicks were
+    classed into int_email_engagements_classified builds on (the column is dropped before dbt
+    compares the schemas, the table is replaced by the view, the table no model builds is
+    dropped), with the same marts."""
 
     marts = "select * from marts.campaign_message_metrics order by campaign_id, message_id"
     before = query(sample_copy.warehouse, marts)
@@ -201,6 +202,7 @@ def test_a_warehouse_of_the_earlier_event_layout_builds_on(sample_copy):
         con.execute("alter table intermediate.int_email_events_deduplicated add column received_at timestamp")
         con.execute("drop view intermediate.int_email_events_joined_to_sends")
         con.execute("create table intermediate.int_email_events_joined_to_sends as select 1 as event_id")
+        con.execute("create table intermediate.int_email_engagements_classified as select 1 as event_id")
     report = build(sample_copy)
     assert report.status == "success", report.problems
     columns = {c for (c,) in query(sample_copy.warehouse, "select column_name from information_schema.columns "
@@ -209,4 +211,6 @@ def test_a_warehouse_of_the_earlier_event_layout_builds_on(sample_copy):
     kind = query(sample_copy.warehouse, "select table_type from information_schema.tables "
                  "where table_name = 'int_email_events_joined_to_sends'")
     assert kind == [("VIEW",)]
+    assert query(sample_copy.warehouse, "select count(*) from information_schema.tables "
+                 "where table_name = 'int_email_engagements_classified'") == [(0,)]
     assert query(sample_copy.warehouse, marts) == before

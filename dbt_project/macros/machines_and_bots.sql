@@ -1,7 +1,7 @@
 {#-
   SPEC §3b: which opens are made by machines and which clicks by bots. The one place these
-  rules are written; int_email_engagements_classified applies them to every open and click,
-  once. The dbt vars that tune them are in dbt_project.yml.
+  rules are written; int_email_events_classified applies them to every open and click
+  (int_click_bursts finds the bursts). The dbt vars that tune them are in dbt_project.yml.
 -#}
 
 {#- An open made by a machine: the email service says so (`machine_open`), or the user agent,
@@ -17,7 +17,7 @@
 
 {#- A click made by a bot (mail scanners: Microsoft Safe Links, Mimecast, Proofpoint, ...):
     (a) its user agent names automation; (b) it came too soon after the email was sent for a
-    person to have read it; (c) it is part of a burst (is_in_click_burst, computed per email). -#}
+    person to have read it; (c) it is part of a burst (int_click_bursts, computed per email). -#}
 {% macro is_automation_click(event) -%}
     ({{ event }}.event_type = 'clicked' and (
         {%- for pattern in var('bot_user_agent_patterns') %}

@@ -1,7 +1,7 @@
 -- depends_on: {{ ref('int_campaigns_touched') }}
 -- SPEC §3, the email-level definitions: one row per email that is counted, with its was_*
 -- flags, and SPEC §3b's flags for people (opens by machines and clicks by bots left out,
--- int_email_engagements_classified). Every count of the metric marts counts these flags
+-- int_email_events_classified). Every count of the metric marts counts these flags
 -- (macros/email_metrics.sql).
 -- An email is counted once its message is a current message of its campaign and the
 -- campaign is known; until then it waits (audit.raw_row_reconciliation), so a campaign's
@@ -36,12 +36,6 @@ links as (
     select link_id, placement from {{ ref('int_message_links_current') }}
 ),
 
-classified as (
-    select event_id, is_machine_open, is_bot_click
-    from {{ ref('int_email_engagements_classified') }}
-    where {{ in_touched_campaigns() }}
-),
-
 events as (
     select
         events.email_id,
@@ -50,13 +44,11 @@ events as (
         -- clicked (SPEC §3): a click on a link that is not in the footer; a link unknown to
         -- message_links, or no link_id at all, counts as a body link.
         events.event_type = 'clicked' and coalesce(links.placement, 'body') <> 'footer' as is_counted_click,
-        coalesce(classified.is_machine_open, false) as is_machine_open,
-        coalesce(classified.is_bot_click, false) as is_bot_click
-    from {{ ref('int_email_events_joined_to_sends') }} as events
+        coalesce(events.is_machine_open, false) as is_machine_open,
+        coalesce(events.is_bot_click, false) as is_bot_click
+    from {{ ref('int_email_events_classified') }} as events
     left join links
         on events.link_id = links.link_id
-    left join classified
-        on events.event_id = classified.event_id
     where {{ in_touched_campaigns('events.campaign_id') }}
 ),
 

@@ -12,7 +12,7 @@ counted_emails as (
 
 clicks as (
     select *
-    from {{ ref('int_email_engagements_classified') }}
+    from {{ ref('int_email_events_classified') }}
     where event_type = 'clicked' and {{ in_touched_campaigns() }}
 )
 

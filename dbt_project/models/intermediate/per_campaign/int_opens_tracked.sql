@@ -19,7 +19,7 @@ opens as (
     select
         opens.event_id, opens.email_id, opens.campaign_id, opens.message_id, opens.prospect_id, opens.occurred_at,
         opens.is_machine_open
-    from {{ ref('int_email_engagements_classified') }} as opens
+    from {{ ref('int_email_events_classified') }} as opens
     inner join counted_emails
         on opens.email_id = counted_emails.email_id
     where opens.event_type = 'opened' and {{ in_touched_campaigns('opens.campaign_id') }}
