@@ -19,8 +19,7 @@ select
     events.url,
     events.user_agent,
     events.machine_open,
-    events._row_id as _event_row_id,
-    sends._row_id as _send_row_id
+    events._row_id as _event_row_id
 from {{ ref('int_email_events_deduplicated') }} as events
 inner join {{ ref('int_email_sends_deduplicated') }} as sends
     on events.email_id = sends.email_id
