@@ -191,15 +191,21 @@ def test_a_parquet_files_typed_values_stage_as_their_text_does(tmp_path):
 @pytest.mark.slow
 def test_a_warehouse_of_the_earlier_event_layout_builds_on(sample_copy):
     """Upgrade without --full-refresh: a warehouse built when int_email_events_deduplicated
-    kept received_at, int_email_events_joined_to_sends was a table and opens and clicks were
-    classed into int_email_engagements_classified builds on (the column is dropped before dbt
-    compares the schemas, the table is replaced by the view, the table no model builds is
-    dropped), with the same marts."""
+    kept received_at, int_emails_flagged each email's prospect_id and sent_at,
+    int_opens_tracked each open's email_id and occurred_at,
+    int_email_events_joined_to_sends was a table and opens and clicks were classed into
+    int_email_engagements_classified builds on (the columns are dropped before dbt compares
+    the schemas, the table is replaced by the view, the table no model builds is dropped),
+    with the same marts."""
 
     marts = [f"select * from marts.{table} order by all" for table in MART_TABLES]
     before = [query(sample_copy.warehouse, sql) for sql in marts]
     with duckdb.connect(str(sample_copy.warehouse)) as con:
         con.execute("alter table intermediate.int_email_events_deduplicated add column received_at timestamp")
+        con.execute("alter table intermediate.int_emails_flagged add column prospect_id varchar")
+        con.execute("alter table intermediate.int_emails_flagged add column sent_at timestamp")
+        con.execute("alter table intermediate.int_opens_tracked add column email_id varchar")
+        con.execute("alter table intermediate.int_opens_tracked add column occurred_at timestamp")
         for view in ("int_email_events_classified", "int_email_events_joined_to_sends"):
             con.execute(f"drop view intermediate.{view}")
         con.execute("drop table intermediate.int_click_bursts")
@@ -213,6 +219,11 @@ def test_a_warehouse_of_the_earlier_event_layout_builds_on(sample_copy):
     columns = {c for (c,) in query(sample_copy.warehouse, "select column_name from information_schema.columns "
                                    "where table_name = 'int_email_events_deduplicated'")}
     assert "received_at" not in columns and "event_id" in columns
+    for table, dropped, kept in (("int_emails_flagged", {"prospect_id", "sent_at"}, "was_opened"),
+                                 ("int_opens_tracked", {"email_id", "occurred_at"}, "opened_quarter_hour")):
+        columns = {c for (c,) in query(sample_copy.warehouse, "select column_name from information_schema.columns "
+                                       f"where table_name = '{table}'")}
+        assert not columns & dropped and kept in columns, table
     kind = query(sample_copy.warehouse, "select table_type from information_schema.tables "
                  "where table_name = 'int_email_events_joined_to_sends'")
     assert kind == [("VIEW",)]

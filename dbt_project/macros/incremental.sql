@@ -127,6 +127,17 @@ where already_here.{{ key }} is null
     {%- endif -%}
 {%- endmacro %}
 
+{#- The row order of a per-campaign table (DuckDB; ends the model's query): a campaign's rows
+    side by side, so its ids and times compress to little (at 10M events the email flags take
+    64 MiB so, 82 MiB in the order they were computed; the tracked opens 51 against 75; link
+    clicks 18 against 31) and a rebuilt campaign's rows are written together. Spark's tables
+    are written whole each build: a global sort there costs a shuffle for no gain. -#}
+{% macro campaign_order(columns=['campaign_id']) -%}
+    {%- if target.type == 'duckdb' -%}
+    order by {{ columns | join(', ') }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- The incremental strategy of the per-campaign models (dbt finds it by its name): remove the
     touched campaigns, then insert their recount, in the model's transaction. A campaign whose
     recount has no rows keeps none. -#}

@@ -69,4 +69,5 @@ select
 from cells
 inner join cell_names
     on cells.local_cell = cell_names.local_cell
+{{ campaign_order(grain) }}
 {%- endmacro %}

@@ -24,3 +24,4 @@ select
 from versions
 where version_rank = 1
 group by campaign_id
+{{ campaign_order() }}

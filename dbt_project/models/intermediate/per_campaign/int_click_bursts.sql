@@ -44,3 +44,4 @@ from click_groups
 inner join bursts
     on click_groups.email_id = bursts.email_id
     and click_groups.click_group = bursts.click_group
+{{ campaign_order() }}

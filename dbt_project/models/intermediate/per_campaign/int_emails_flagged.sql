@@ -1,15 +1,18 @@
 -- depends_on: {{ ref('int_campaigns_touched') }}
+{{ config(pre_hook="{{ drop_columns_no_longer_kept(['prospect_id', 'sent_at']) }}") }}
 -- SPEC §3, the email-level definitions: one row per email that is counted, with its was_*
 -- flags, and SPEC §3b's flags for people (opens by machines and clicks by bots left out,
 -- int_email_events_classified). Every count of the metric marts counts these flags
 -- (macros/email_metrics.sql).
 -- An email is counted once its message is a current message of its campaign and the
 -- campaign is known; until then it waits (audit.raw_row_reconciliation), so a campaign's
--- counts always equal the sum of its messages'. Kept per campaign (macros/incremental.sql).
+-- counts always equal the sum of its messages'. Kept per campaign (macros/incremental.sql),
+-- with what the counts group by: the email's prospect and send time are the send's
+-- (int_email_sends_deduplicated).
 with
 
 sends as (
-    select email_id, campaign_id, message_id, prospect_id, sent_at
+    select email_id, campaign_id, message_id
     from {{ ref('int_email_sends_deduplicated') }}
     where {{ in_touched_campaigns() }}
 ),
@@ -82,8 +85,6 @@ flags as (
         emails.email_id,
         emails.campaign_id,
         emails.message_id,
-        emails.prospect_id,
-        emails.sent_at,
         -- delivered: a delivered event, or any engagement event (engagement proves delivery;
         -- a soft bounce followed by a delivery is delivered).
         coalesce(e.has_delivered_event or e.has_engagement_event, false) as was_delivered,
@@ -114,8 +115,6 @@ select
     email_id,
     campaign_id,
     message_id,
-    prospect_id,
-    sent_at,
     was_delivered,
     -- bounced: a bounce event and not delivered.
     (has_bounce_event and not was_delivered) as was_bounced,
@@ -137,3 +136,4 @@ select
     cast(events as {{ dbt.type_bigint() }}) as events,
     {{ built_at() }} as _built_at
 from flags
+{{ campaign_order(['campaign_id', 'message_id']) }}

@@ -29,3 +29,4 @@ from clicks
 inner join counted_emails
     on clicks.email_id = counted_emails.email_id
 group by clicks.campaign_id, clicks.message_id, clicks.link_id, clicks.url, clicks.prospect_id
+{{ campaign_order(['campaign_id', 'message_id']) }}

@@ -10,3 +10,4 @@ select
 from {{ ref('int_emails_flagged') }}
 where {{ in_touched_campaigns() }}
 group by campaign_id, message_id
+{{ campaign_order(['campaign_id', 'message_id']) }}

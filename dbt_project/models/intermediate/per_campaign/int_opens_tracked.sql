@@ -1,4 +1,5 @@
 -- depends_on: {{ ref('int_campaigns_touched') }}
+{{ config(pre_hook="{{ drop_columns_no_longer_kept(['email_id', 'occurred_at']) }}") }}
 -- The opens the heatmap counts (SPEC §5): `opened` events of counted emails (not opens
 -- implied by clicks; machines' opens included, flagged by is_person_open), by the history of
 -- open tracking:
@@ -7,7 +8,8 @@
 --     first opens count;
 --   * from all_opens_tracked_since every open counts.
 -- A campaign that ended before first_opens_tracked_since has no heatmap at all.
--- Kept per campaign (macros/incremental.sql).
+-- Kept per campaign (macros/incremental.sql), with what the heatmaps count by: the open's
+-- email and time are the event's (int_email_events_deduplicated, by event_id).
 with
 
 counted_emails as (
@@ -38,11 +40,9 @@ ranked as (
 
 select
     ranked.event_id,
-    ranked.email_id,
     ranked.campaign_id,
     ranked.message_id,
     ranked.prospect_id,
-    ranked.occurred_at,
     {{ quarter_hour('ranked.occurred_at') }} as opened_quarter_hour,
     ranked.is_first_open,
     -- SPEC §3b: a person's open (not a machine's); the heatmap's cells count both.
@@ -57,3 +57,4 @@ where
         ranked.occurred_at >= {{ tracking_date('all_opens_tracked_since') }}
         or (ranked.occurred_at >= {{ tracking_date('first_opens_tracked_since') }} and ranked.is_first_open)
     )
+{{ campaign_order(['campaign_id', 'message_id']) }}
