@@ -10,6 +10,7 @@ the same marts from the same files in one DuckDB process; its marts must equal o
     python benchmarks/bench.py --sizes 1M      # one size
     python benchmarks/bench.py --with-100m     # adds 100M (long; bounded by a memory_limit)
     python benchmarks/bench.py --sizes 100M --floor-up-to 10M   # 100M without its floor
+    python benchmarks/bench.py --sizes 100M --floor-up-to 10M --reuse-data   # again, same files
     python benchmarks/bench.py --sizes 1M --target spark   # the same on a local Spark
 """
 
@@ -173,18 +174,22 @@ def run_floor(raw: Path, floor_db: Path, memory_limit: str | None) -> tuple[floa
     return seconds, ""
 
 
-def bench(events: int, work: Path, memory_limit: str | None, target: str = "duckdb", with_floor: bool = True) -> dict:
+def bench(events: int, work: Path, memory_limit: str | None, target: str = "duckdb", with_floor: bool = True,
+          reuse_data: bool = False) -> dict:
     raw = work / f"raw-{events}"
     increment = work / f"raw-{events}-increment"
     warehouse = work / f"wh-{target}-{events}" / "warehouse.duckdb"
-    for path in (raw, increment, warehouse.parent):
+    # The generator is deterministic: --reuse-data keeps the first batch an earlier run
+    # generated (its +1% batch was moved out of it, and is generated again below).
+    reuse = reuse_data and (raw / "email_events").is_dir()
+    for path in ((increment, warehouse.parent) if reuse else (raw, increment, warehouse.parent)):
         shutil.rmtree(path, ignore_errors=True)
     env = {**{k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "CAMPAIGN_DW_LANDING")},
            "CAMPAIGN_DW_WAREHOUSE": str(warehouse), "CAMPAIGN_DW_TARGET": target}
     if memory_limit:
         env["CAMPAIGN_DW_DUCKDB_MEMORY_LIMIT"] = memory_limit
 
-    generate_s, _ = run([CLI, "generate", "--out", str(raw), "--events", str(events)], env)
+    generate_s = None if reuse else run([CLI, "generate", "--out", str(raw), "--events", str(events)], env)[0]
     raw_events = duckdb.execute(f"select count(*) from read_parquet('{raw}/email_events/*.parquet')").fetchone()[0]
     load_s, load_rss = run([CLI, "load", str(raw)], env)
     build_s, build_rss, build_steps, build_phases = build(raw, env)
@@ -255,6 +260,8 @@ def main() -> None:
     parser.add_argument("--target", choices=("duckdb", "spark"), default="duckdb", help="the engine dbt builds on")
     parser.add_argument("--floor-up-to", type=size, default=None, metavar="SIZE",
                         help="time the floor only for sizes up to this (default: every size)")
+    parser.add_argument("--reuse-data", action="store_true",
+                        help="use the raw files an earlier run generated for a size, when there are any")
     args = parser.parse_args()
     sizes = [size(s) for s in args.sizes.split(",")] + ([100_000_000] if args.with_100m else [])
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -262,7 +269,7 @@ def main() -> None:
     for events in sizes:
         print(f"benchmarking {events:,} events ...", flush=True)
         with_floor = args.floor_up_to is None or events <= args.floor_up_to
-        results.append(bench(events, args.workdir, args.memory_limit, args.target, with_floor))
+        results.append(bench(events, args.workdir, args.memory_limit, args.target, with_floor, args.reuse_data))
         (args.workdir / "results.json").write_text(json.dumps(results, indent=2))
     print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"DuckDB {duckdb.__version__}, memory_limit {args.memory_limit}, target {args.target}")

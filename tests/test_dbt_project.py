@@ -127,9 +127,15 @@ def test_a_var_cannot_inject_sql(sample_copy):
 @pytest.mark.slow
 def test_key_tests_catch_a_latest_build_repeating_an_older_key(sample_copy):
     """unique_in_latest_build checks the rows of the table's latest build against all rows: a
-    key the latest build wrote again fails it; the same test on the table as built passes."""
+    key the latest build wrote again fails it; the same test on the table as built passes; in
+    a build that wrote no rows it checks nothing (an empty query, not a join of the table)."""
     select = ["--select", "int_email_events_deduplicated,test_name:unique_in_latest_build"]
     assert dbt("test", *select, warehouse=sample_copy.warehouse).returncode == 0
+    nothing_new = dbt("build", *select, warehouse=sample_copy.warehouse)
+    assert nothing_new.returncode == 0, nothing_new.stdout[-2000:]
+    [compiled] = (DBT_PROJECT_DIR / "target-tests" / "compiled").rglob(
+        "unique_in_latest_build_int_email_events_deduplicated_event_id*.sql")
+    assert compiled.read_text().strip().endswith("where false"), compiled.read_text()
     with duckdb.connect(str(sample_copy.warehouse)) as con:
         # A later build appends a copy of an event staged long ago (what a broken
         # de-duplication would do).

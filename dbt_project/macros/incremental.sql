@@ -45,7 +45,11 @@
 
 {#- Pattern 1 for facts delivered at least once: from the typed rows past the watermark (valid
     ones only), the first copy of each key received, unless that key is here already. A full
-    build (no watermark, nothing here) gives the first copy overall: the same rows. -#}
+    build (no watermark, nothing here) gives the first copy overall: the same rows.
+    Only keys received more than once are looked up (a few percent): every other row passes
+    as it streams by. Joining every row to its key's first copy instead held a hash table of
+    all keys, and at 100M events ran out of an 8 GB memory_limit (at 10M events it needs more
+    than 600 MB, this less; same rows, a little faster). -#}
 {% macro first_copies_since_last_build(staged_model, key, columns) -%}
 {%- set lookback = var('incremental_lookback_rows', 0) | int -%}
 with
@@ -63,10 +67,11 @@ new_rows as (
     {% endif %}
 ),
 
-first_copies as (
+received_more_than_once as (
     select {{ key }}, min(_row_id) as first_row_id
     from new_rows
     group by {{ key }}
+    having count(*) > 1
 )
 
 select
@@ -77,13 +82,16 @@ select
     new_rows._loaded_at,
     {{ built_at() }} as _built_at
 from new_rows
-inner join first_copies
-    on new_rows._row_id = first_copies.first_row_id
+left join received_more_than_once as repeated
+    on new_rows.{{ key }} = repeated.{{ key }}
 {% if is_incremental() %}
 left join {{ this }} as already_here
     on new_rows.{{ key }} = already_here.{{ key }}
-where already_here.{{ key }} is null
 {% endif %}
+where (repeated.{{ key }} is null or new_rows._row_id = repeated.first_row_id)
+{%- if is_incremental() %}
+    and already_here.{{ key }} is null
+{%- endif %}
 {%- endmacro %}
 
 {#- When a row was written: the start of the dbt run that wrote it, the same for every row of

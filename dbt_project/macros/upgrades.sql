@@ -23,7 +23,8 @@
 {#- A pre-hook of an incremental model that keeps fewer columns than an earlier version of this
     project did (a pre-hook: it runs before dbt compares the schemas, so that the build goes on
     appending instead of failing on_schema_change). DuckDB only: Spark's Parquet tables cannot
-    drop a column (`campaign-dw build --full-refresh` once there). -#}
+    drop a column (`campaign-dw build --full-refresh` once there; per-campaign models need nothing:
+    Spark rebuilds them whole). -#}
 {% macro drop_columns_no_longer_kept(columns) -%}
     {%- if execute and is_incremental() and target.type == 'duckdb' -%}
         {%- set existing = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}

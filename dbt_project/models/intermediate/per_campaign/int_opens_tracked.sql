@@ -57,4 +57,4 @@ where
         ranked.occurred_at >= {{ tracking_date('all_opens_tracked_since') }}
         or (ranked.occurred_at >= {{ tracking_date('first_opens_tracked_since') }} and ranked.is_first_open)
     )
-{{ campaign_order(['campaign_id', 'message_id']) }}
+{{ campaign_order(['ranked.campaign_id', 'ranked.message_id']) }}
