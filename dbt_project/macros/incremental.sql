@@ -47,14 +47,12 @@
     ones only), the first copy of each key received, unless that key is here already. A full
     build (no watermark, nothing here) gives the first copy overall: the same rows.
     Only keys received more than once are looked up (a few percent): every other row passes
-    as it streams by. Joining every row to its key's first copy instead held a hash table of
-    all keys, and at 100M events ran out of an 8 GB memory_limit (at 10M events it needs more
-    than 600 MB, this less; same rows, a little faster). -#}
+    as it streams by. The new rows are read twice as a subquery, not once as a CTE: DuckDB
+    materializes a CTE read twice, every typed row in memory, which at 100M events ran out
+    of an 8 GB memory_limit (at 10M events: 2.4 GiB peak against 1.1 GiB so; 4 s more). -#}
 {% macro first_copies_since_last_build(staged_model, key, columns) -%}
 {%- set lookback = var('incremental_lookback_rows', 0) | int -%}
-with
-
-new_rows as (
+{%- set new_rows -%}
     select * from {{ ref(staged_model) }}
     where rejection_reason is null
     {% if is_incremental() and model.resource_type == 'unit_test' %}
@@ -65,11 +63,12 @@ new_rows as (
             the files and row groups below it -#}
         and _row_id > {{ watermark('_row_id') - lookback }}
     {% endif %}
-),
+{%- endset -%}
+with
 
 received_more_than_once as (
     select {{ key }}, min(_row_id) as first_row_id
-    from new_rows
+    from ({{ new_rows }}) as new_rows
     group by {{ key }}
     having count(*) > 1
 )
@@ -81,7 +80,7 @@ select
     new_rows._row_id,
     new_rows._loaded_at,
     {{ built_at() }} as _built_at
-from new_rows
+from ({{ new_rows }}) as new_rows
 left join received_more_than_once as repeated
     on new_rows.{{ key }} = repeated.{{ key }}
 {% if is_incremental() %}
