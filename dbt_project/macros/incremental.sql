@@ -48,8 +48,9 @@
     build (no watermark, nothing here) gives the first copy overall: the same rows.
     Only keys received more than once are looked up (a few percent): every other row passes
     as it streams by. The new rows are read twice as a subquery, not once as a CTE: DuckDB
-    materializes a CTE read twice, every typed row in memory, which at 100M events ran out
-    of an 8 GB memory_limit (at 10M events: 2.4 GiB peak against 1.1 GiB so; 4 s more). -#}
+    materializes a CTE read twice, every typed row in memory (at 10M events: 2.4 GiB peak
+    against 1.1 GiB so; 4 s more). At 100M events the grouping of every key still runs out
+    of an 8 GB memory_limit: README "Benchmark". -#}
 {% macro first_copies_since_last_build(staged_model, key, columns) -%}
 {%- set lookback = var('incremental_lookback_rows', 0) | int -%}
 {%- set new_rows -%}
