@@ -7,8 +7,10 @@ import pytest
 from campaign_dw.config import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from campaign_dw.serving import publish
 from conftest import build
+from orchestration.defs import checks
 from orchestration.defs.checks import mismatches, rate_violations
 from orchestration.defs.dbt import WarehouseDbtResource, dbt_project
+from orchestration.defs.resources import WarehouseResource
 from orchestration.status import info
 
 
@@ -169,6 +171,24 @@ def test_a_failing_check_blocks_publishing(sample_copy):
     status = info(sample_copy.paths)
     assert status["last_run_status"] == "failure" and not status["serving_is_current"]
     assert status["last_run"]["cause"] == outcome.cause
+
+
+def test_the_recount_in_buckets_adds_up_to_the_marts(sample_copy, monkeypatch):
+    """A large warehouse is recounted bucket by bucket of emails: the buckets' counts add up
+    to every message's and campaign's, and a wrong count is still found."""
+    warehouse = WarehouseResource.from_settings(sample_copy)
+    assert checks.email_buckets(warehouse, None) == 1
+    _, checked_at_once = checks.recount_mismatches(warehouse, None)
+
+    monkeypatch.setattr(checks, "EMAILS_PER_RECOUNT_QUERY", 7)
+    assert checks.email_buckets(warehouse, None) > 10
+    assert checks.recount_mismatches(warehouse, None) == ([], checked_at_once)
+
+    with duckdb.connect(str(sample_copy.warehouse)) as con:
+        con.execute("update marts.campaign_message_metrics set emails_clicked = emails_clicked + 1 "
+                    "where message_id = 'M11'")
+    bad, _ = checks.recount_mismatches(warehouse, None)
+    assert [(row["key"], list(row["differences"])) for row in bad] == [("('C1', 'M11')", ["emails_clicked"])]
 
 
 @pytest.mark.slow
