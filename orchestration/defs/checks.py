@@ -143,7 +143,7 @@ def campaign_equals_sum_of_messages(warehouse: WarehouseResource) -> dg.AssetChe
 
 
 # Emails recounted by one query. The recount joins every event of its emails and groups them
-# per email: for 50M emails (100M events) more than an 8 GB DuckDB memory_limit at once. Above
+# per email: for 40M emails (108M raw events) more than an 8 GB DuckDB memory_limit at once. Above
 # this many, the emails are split into buckets by a hash of their id and recounted bucket by
 # bucket; a message's counts are sums over its emails, so the buckets' counts add up.
 EMAILS_PER_RECOUNT_QUERY = 5_000_000
