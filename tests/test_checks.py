@@ -190,6 +190,13 @@ def test_the_recount_in_buckets_adds_up_to_the_marts(sample_copy, monkeypatch):
     bad, _ = checks.recount_mismatches(warehouse, None)
     assert [(row["key"], list(row["differences"])) for row in bad] == [("('C1', 'M11')", ["emails_clicked"])]
 
+    # After a full build (every campaign recomputed) the recount reads every campaign without
+    # looking up each staged event's campaign; otherwise it reads the changed ones.
+    assert checks.changed_campaigns(warehouse) is None
+    with duckdb.connect(str(sample_copy.warehouse)) as con:
+        con.execute("delete from intermediate.int_campaigns_touched where campaign_id = 'C4'")
+    assert checks.changed_campaigns(warehouse) == checks.CHANGED_CAMPAIGNS
+
 
 @pytest.mark.slow
 def test_the_recount_covers_the_campaigns_of_newly_staged_events(sample_copy, tmp_path):
