@@ -247,6 +247,13 @@ def changed_campaigns(warehouse: WarehouseResource) -> str | None:
     return CHANGED_CAMPAIGNS if untouched[0]["campaigns"] else None
 
 
+def add_counts(totals: dict, key, row: dict) -> None:
+    """Adds a row's COUNT_COLUMNS to totals[key] (counts of emails: disjoint sets add up)."""
+    total = totals.setdefault(key, dict.fromkeys(COUNT_COLUMNS, 0))
+    for c in COUNT_COLUMNS:
+        total[c] += row[c]
+
+
 def recount_mismatches(warehouse: WarehouseResource, scope: str | None) -> tuple[list[dict], int]:
     """Message counts of both metric marts against the recount, for the campaigns of `scope`
     (all when None): the mismatches and how many rows were compared."""
@@ -254,9 +261,7 @@ def recount_mismatches(warehouse: WarehouseResource, scope: str | None) -> tuple
     buckets = email_buckets(warehouse, scope)
     for bucket in range(buckets):
         for row in warehouse.query(recount_sql(scope, buckets, bucket)):
-            total = recount.setdefault((row["campaign_id"], row["message_id"]), dict.fromkeys(COUNT_COLUMNS, 0))
-            for c in COUNT_COLUMNS:
-                total[c] += row[c]
+            add_counts(recount, (row["campaign_id"], row["message_id"]), row)
     in_scope = f"and campaign_id in ({scope})" if scope else ""
     messages = {(r["campaign_id"], r["message_id"]): r for r in warehouse.query(
         f"select * from marts.campaign_message_metrics where emails_sent > 0 {in_scope}"
@@ -266,9 +271,7 @@ def recount_mismatches(warehouse: WarehouseResource, scope: str | None) -> tuple
     )}
     recounted_campaigns: dict = {}
     for (campaign_id, _), row in recount.items():
-        total = recounted_campaigns.setdefault(campaign_id, {c: 0 for c in COUNT_COLUMNS})
-        for c in COUNT_COLUMNS:
-            total[c] += row[c]
+        add_counts(recounted_campaigns, campaign_id, row)
     bad = mismatches(recount, messages, COUNT_COLUMNS) + mismatches(recounted_campaigns, campaigns, COUNT_COLUMNS)
     return bad, len(recount) + len(recounted_campaigns)
 
