@@ -149,29 +149,29 @@ def campaign_equals_sum_of_messages(warehouse: WarehouseResource) -> dg.AssetChe
 EMAILS_PER_RECOUNT_QUERY = 5_000_000
 
 
-def email_buckets(warehouse: WarehouseResource, scope: str | None) -> int:
-    """How many queries the recount of `scope` takes (its emails / EMAILS_PER_RECOUNT_QUERY)."""
-    where = f"where campaign_id in ({scope})" if scope else ""
-    emails = warehouse.query(f"select count(*) as emails from intermediate.int_email_sends_deduplicated {where}")
+def email_buckets(warehouse: WarehouseResource, campaigns: list[str] | None) -> int:
+    """How many queries the recount of `campaigns` takes (their emails / EMAILS_PER_RECOUNT_QUERY)."""
+    emails = warehouse.query("select count(*) as emails from intermediate.int_email_sends_deduplicated "
+                             f"where {in_campaigns(campaigns, warehouse.target)}")
     return max(1, math.ceil(emails[0]["emails"] / EMAILS_PER_RECOUNT_QUERY))
 
 
 # The recount: the same SPEC §3 rules as int_emails_flagged, written independently (per-event
 # flags with FILTER aggregates straight from the de-duplicated facts and the current
-# dimensions), per message. `scope` selects the campaigns to recount; `bucket` of `buckets`
-# the emails (a non-negative hash modulo on both engines: Spark's hash is a signed int).
-def recount_sql(scope: str | None, buckets: int = 1, bucket: int = 0) -> str:
+# dimensions), per message. `in_scope` (a condition on s.campaign_id) selects the campaigns to
+# recount; `bucket` of `buckets` the emails (a non-negative hash modulo on both engines:
+# Spark's hash is a signed int).
+def recount_sql(in_scope: str = "true", buckets: int = 1, bucket: int = 0) -> str:
     def in_bucket(column: str) -> str:
         return f"(hash({column}) % {buckets} + {buckets}) % {buckets} = {bucket}" if buckets > 1 else "true"
 
-    where = f"and s.campaign_id in ({scope})" if scope else ""
     return f"""
 with sends as (
     select s.email_id, s.campaign_id, s.message_id
     from intermediate.int_email_sends_deduplicated s
     join intermediate.int_campaign_messages_current m on m.message_id = s.message_id and m.campaign_id = s.campaign_id
     join intermediate.int_campaigns_current c on c.campaign_id = s.campaign_id
-    where {in_bucket("s.email_id")} {where}
+    where {in_bucket("s.email_id")} and {in_scope}
 ),
 events as (
     select email_id, event_id, event_type, bounce_type, link_id
@@ -234,17 +234,33 @@ CHANGED_CAMPAIGNS = f"""
 """
 
 
-def changed_campaigns(warehouse: WarehouseResource) -> str | None:
-    """The recount's scope after a build: CHANGED_CAMPAIGNS, or None (every campaign) when the
-    build recomputed every current campaign (a full build). The recount reads current
-    campaigns only, so both give the same rows; but after a full build CHANGED_CAMPAIGNS
-    would look up every staged event's email (108M at 100M events: more than an 8 GB
-    memory_limit, once per bucket)."""
+def changed_campaigns(warehouse: WarehouseResource) -> list[str] | None:
+    """The campaigns the recount reads after a build, looked up once (each of its queries, one
+    per bucket of emails, names them as literals), or None (every campaign) when the build
+    recomputed every current campaign (a full build). The recount reads current campaigns
+    only, so both give the same rows; but after a full build CHANGED_CAMPAIGNS would look up
+    every staged event's email (108M at 100M events: more than an 8 GB memory_limit)."""
     untouched = warehouse.query(
         "select count(*) as campaigns from intermediate.int_campaigns_current "
         "where campaign_id not in (select campaign_id from intermediate.int_campaigns_touched)"
     )
-    return CHANGED_CAMPAIGNS if untouched[0]["campaigns"] else None
+    if not untouched[0]["campaigns"]:
+        return None
+    return sorted(row["campaign_id"] for row in warehouse.query(CHANGED_CAMPAIGNS))
+
+
+def in_campaigns(campaigns: list[str] | None, target: str, column: str = "campaign_id") -> str:
+    """A filter on the campaigns of a scope (`true` for None, every campaign), as literals
+    quoted for the engine: Spark SQL escapes a quote with a backslash, DuckDB by doubling it."""
+    if campaigns is None:
+        return "true"
+    if not campaigns:
+        return "false"
+    if target == "spark":
+        quoted = ("'" + c.replace("\\", "\\\\").replace("'", "\\'") + "'" for c in campaigns)
+    else:
+        quoted = ("'" + c.replace("'", "''") + "'" for c in campaigns)
+    return f"{column} in ({', '.join(quoted)})"
 
 
 def add_counts(totals: dict, key, row: dict) -> None:
@@ -254,25 +270,26 @@ def add_counts(totals: dict, key, row: dict) -> None:
         total[c] += row[c]
 
 
-def recount_mismatches(warehouse: WarehouseResource, scope: str | None) -> tuple[list[dict], int]:
-    """Message counts of both metric marts against the recount, for the campaigns of `scope`
-    (all when None): the mismatches and how many rows were compared."""
+def recount_mismatches(warehouse: WarehouseResource, campaigns: list[str] | None) -> tuple[list[dict], int]:
+    """Message counts of both metric marts against the recount, for `campaigns` (all when
+    None): the mismatches and how many rows were compared."""
     recount: dict = {}
-    buckets = email_buckets(warehouse, scope)
+    buckets = email_buckets(warehouse, campaigns)
+    in_scope = in_campaigns(campaigns, warehouse.target)
     for bucket in range(buckets):
-        for row in warehouse.query(recount_sql(scope, buckets, bucket)):
+        sql = recount_sql(in_campaigns(campaigns, warehouse.target, "s.campaign_id"), buckets, bucket)
+        for row in warehouse.query(sql):
             add_counts(recount, (row["campaign_id"], row["message_id"]), row)
-    in_scope = f"and campaign_id in ({scope})" if scope else ""
     messages = {(r["campaign_id"], r["message_id"]): r for r in warehouse.query(
-        f"select * from marts.campaign_message_metrics where emails_sent > 0 {in_scope}"
+        f"select * from marts.campaign_message_metrics where emails_sent > 0 and {in_scope}"
     )}
-    campaigns = {r["campaign_id"]: r for r in warehouse.query(
-        f"select * from marts.campaign_metrics where emails_sent > 0 {in_scope}"
+    marts_campaigns = {r["campaign_id"]: r for r in warehouse.query(
+        f"select * from marts.campaign_metrics where emails_sent > 0 and {in_scope}"
     )}
     recounted_campaigns: dict = {}
     for (campaign_id, _), row in recount.items():
         add_counts(recounted_campaigns, campaign_id, row)
-    bad = mismatches(recount, messages, COUNT_COLUMNS) + mismatches(recounted_campaigns, campaigns, COUNT_COLUMNS)
+    bad = mismatches(recount, messages, COUNT_COLUMNS) + mismatches(recounted_campaigns, marts_campaigns, COUNT_COLUMNS)
     return bad, len(recount) + len(recounted_campaigns)
 
 
