@@ -246,7 +246,7 @@ def changed_campaigns(warehouse: WarehouseResource) -> list[str] | None:
     )
     if not untouched[0]["campaigns"]:
         return None
-    return sorted(row["campaign_id"] for row in warehouse.query(CHANGED_CAMPAIGNS))
+    return sorted(row["campaign_id"] for row in warehouse.query(CHANGED_CAMPAIGNS) if row["campaign_id"] is not None)
 
 
 def in_campaigns(campaigns: list[str] | None, target: str, column: str = "campaign_id") -> str:
@@ -276,9 +276,9 @@ def recount_mismatches(warehouse: WarehouseResource, campaigns: list[str] | None
     recount: dict = {}
     buckets = email_buckets(warehouse, campaigns)
     in_scope = in_campaigns(campaigns, warehouse.target)
+    sends_in_scope = in_campaigns(campaigns, warehouse.target, "s.campaign_id")
     for bucket in range(buckets):
-        sql = recount_sql(in_campaigns(campaigns, warehouse.target, "s.campaign_id"), buckets, bucket)
-        for row in warehouse.query(sql):
+        for row in warehouse.query(recount_sql(sends_in_scope, buckets, bucket)):
             add_counts(recount, (row["campaign_id"], row["message_id"]), row)
     messages = {(r["campaign_id"], r["message_id"]): r for r in warehouse.query(
         f"select * from marts.campaign_message_metrics where emails_sent > 0 and {in_scope}"
