@@ -196,12 +196,42 @@ def test_the_recount_in_buckets_adds_up_to_the_marts(sample_copy, monkeypatch):
     assert checks.changed_campaigns(warehouse) is None
     with duckdb.connect(str(sample_copy.warehouse)) as con:
         con.execute("delete from intermediate.int_campaigns_touched where campaign_id = 'C4'")
-    assert "C4" in checks.changed_campaigns(warehouse)
-    # A scope of some campaigns recounts theirs only (C1 is the wrong one); none, nothing.
-    assert [row["key"] for row in checks.recount_mismatches(warehouse, ["C1"])[0]] == ["('C1', 'M11')"]
-    bad, checked = checks.recount_mismatches(warehouse, ["C2", "C4"])
-    assert bad == [] and checked > 0
+    assert checks.changed_campaigns(warehouse) == ["C1", "C2", "C3", "C4"]
+    # A scope of some campaigns recounts theirs only, messages and campaigns (C1 is the wrong
+    # one); none, nothing.
+    def rows_of(campaigns: str) -> int:
+        with duckdb.connect(str(sample_copy.warehouse), read_only=True) as con:
+            return con.execute("select count(*) + count(distinct campaign_id) from marts.campaign_message_metrics "
+                               f"where emails_sent > 0 and campaign_id in ({campaigns})").fetchone()[0]
+
+    bad, checked = checks.recount_mismatches(warehouse, ["C1"])
+    assert [row["key"] for row in bad] == ["('C1', 'M11')"] and checked == rows_of("'C1'")
+    assert checks.recount_mismatches(warehouse, ["C2", "C4"]) == ([], rows_of("'C2', 'C4'"))
+    assert rows_of("'C2', 'C4'") < rows_of("'C1', 'C2', 'C4'")
     assert checks.recount_mismatches(warehouse, []) == ([], 0)
+
+
+class CampaignsFound:
+    """A warehouse where the latest build left a campaign untouched and changed `campaigns`."""
+
+    def __init__(self, target: str, campaigns: list[str]):
+        self.target, self.campaigns = target, campaigns
+
+    def query(self, sql: str) -> list[dict]:
+        if "int_campaigns_current" in sql:
+            return [{"campaigns": 1}]
+        return [{"campaign_id": c} for c in self.campaigns]
+
+
+def test_the_recount_names_changed_campaigns_only_when_that_is_safe(monkeypatch):
+    """Named as literals when plain, or on DuckDB (which has one quoting rule); otherwise, and
+    beyond MAX_NAMED_CAMPAIGNS, every campaign is recounted (a superset: the same verdict)."""
+    assert checks.changed_campaigns(CampaignsFound("duckdb", ["C2", "it's", "C1"])) == ["C1", "C2", "it's"]
+    assert checks.changed_campaigns(CampaignsFound("spark", ["C2", "camp-1/x.y"])) == ["C2", "camp-1/x.y"]
+    assert checks.changed_campaigns(CampaignsFound("spark", ["C2", "it's"])) is None
+    assert checks.changed_campaigns(CampaignsFound("spark", ["${env:HOME}"])) is None
+    monkeypatch.setattr(checks, "MAX_NAMED_CAMPAIGNS", 2)
+    assert checks.changed_campaigns(CampaignsFound("duckdb", ["C1", "C2", "C3"])) is None
 
 
 def test_campaigns_are_quoted_for_the_engine():

@@ -23,6 +23,7 @@ changed, so an incremental bug cannot hide in campaigns that no build touches ag
 """
 
 import math
+import re
 from collections.abc import Iterable
 
 import dagster as dg
@@ -234,19 +235,33 @@ CHANGED_CAMPAIGNS = f"""
 """
 
 
+# Campaign ids the recount names as literals on Spark: a Spark session may read quotes in a
+# literal otherwise than by default (spark.sql.parser.escapedStringLiterals) and substitutes
+# ${...} inside literals; an id outside this set is recounted with every campaign instead.
+PLAIN_CAMPAIGN_ID = re.compile(r"[\w.:/-]+")
+# Beyond this many changed campaigns the recount reads every campaign (nearly the same work)
+# instead of naming them all in each of its queries.
+MAX_NAMED_CAMPAIGNS = 10_000
+
+
 def changed_campaigns(warehouse: WarehouseResource) -> list[str] | None:
     """The campaigns the recount reads after a build, looked up once (each of its queries, one
     per bucket of emails, names them as literals), or None (every campaign) when the build
     recomputed every current campaign (a full build). The recount reads current campaigns
     only, so both give the same rows; but after a full build CHANGED_CAMPAIGNS would look up
-    every staged event's email (108M at 100M events: more than an 8 GB memory_limit)."""
+    every staged event's email (108M at 100M events: more than an 8 GB memory_limit). Also
+    None, a superset, when naming them is not safe or not worth it (see above)."""
     untouched = warehouse.query(
         "select count(*) as campaigns from intermediate.int_campaigns_current "
         "where campaign_id not in (select campaign_id from intermediate.int_campaigns_touched)"
     )
     if not untouched[0]["campaigns"]:
         return None
-    return sorted(row["campaign_id"] for row in warehouse.query(CHANGED_CAMPAIGNS) if row["campaign_id"] is not None)
+    campaigns = sorted(r["campaign_id"] for r in warehouse.query(CHANGED_CAMPAIGNS) if r["campaign_id"] is not None)
+    if len(campaigns) > MAX_NAMED_CAMPAIGNS or (
+            warehouse.target == "spark" and not all(PLAIN_CAMPAIGN_ID.fullmatch(c) for c in campaigns)):
+        return None
+    return campaigns
 
 
 def in_campaigns(campaigns: list[str] | None, target: str, column: str = "campaign_id") -> str:
