@@ -44,6 +44,8 @@ MART_TABLES = (
     "campaign_message_link_clicks",
     "campaign_open_heatmap",
     "campaign_message_open_heatmap",
+    "email_counts_daily",
+    "metrics_rollup",
 )
 
 

@@ -1,10 +1,11 @@
 -- SPEC §4 over all emails of a campaign ("all messages"); a row for every campaign, drafts
--- included. Rates are ratios of the summed counts, never averages of message rates.
+-- included, with the campaign's current language, owner and status (SPEC §8) for
+-- breakdowns. Rates are ratios of the summed counts, never averages of message rates.
 -- The counts and rates are defined in macros/email_metrics.sql.
 with
 
 campaigns as (
-    select campaign_id from {{ ref('int_campaigns_current') }}
+    select campaign_id, language, owner_user_id, status from {{ ref('int_campaigns_current') }}
 ),
 
 counts as (
@@ -16,7 +17,10 @@ counts as (
 counted as (
     select
         campaigns.campaign_id,
-        {{ email_counts_or_zero('counts') }}
+        {{ email_counts_or_zero('counts') }},
+        campaigns.language,
+        campaigns.owner_user_id,
+        campaigns.status
     from campaigns
     left join counts
         on campaigns.campaign_id = counts.campaign_id

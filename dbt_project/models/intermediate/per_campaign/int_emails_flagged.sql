@@ -7,12 +7,13 @@
 -- An email is counted once its message is a current message of its campaign and the
 -- campaign is known; until then it waits (audit.raw_row_reconciliation), so a campaign's
 -- counts always equal the sum of its messages'. Kept per campaign (macros/incremental.sql),
--- with what the counts group by: the email's prospect and send time are the send's
+-- with what the counts group by: the message and the UTC date the email was sent (SPEC §8:
+-- an email's events count on its send date); its prospect and send time are the send's
 -- (int_email_sends_deduplicated).
 with
 
 sends as (
-    select email_id, campaign_id, message_id
+    select email_id, campaign_id, message_id, cast(sent_at as date) as send_date
     from {{ ref('int_email_sends_deduplicated') }}
     where {{ in_touched_campaigns() }}
 ),
@@ -85,6 +86,7 @@ flags as (
         emails.email_id,
         emails.campaign_id,
         emails.message_id,
+        emails.send_date,
         -- delivered: a delivered event, or any engagement event (engagement proves delivery;
         -- a soft bounce followed by a delivery is delivered).
         coalesce(e.has_delivered_event or e.has_engagement_event, false) as was_delivered,
@@ -115,6 +117,7 @@ select
     email_id,
     campaign_id,
     message_id,
+    send_date,
     was_delivered,
     -- bounced: a bounce event and not delivered.
     (has_bounce_event and not was_delivered) as was_bounced,
@@ -136,4 +139,4 @@ select
     cast(events as {{ dbt.type_bigint() }}) as events,
     {{ built_at() }} as _built_at
 from flags
-{{ campaign_order(['campaign_id', 'message_id']) }}
+{{ campaign_order(['campaign_id', 'message_id', 'send_date']) }}

@@ -1,13 +1,16 @@
 -- depends_on: {{ ref('int_campaigns_touched') }}
--- SPEC §4's counts (macros/email_metrics.sql) of each message's emails, from the email
--- flags. The metric marts read these few rows instead of every email: a message's counts,
--- and a campaign's as the sum of its messages'. Kept per campaign (macros/incremental.sql).
+-- SPEC §4's counts (macros/email_metrics.sql) of each message's emails per UTC send date, from
+-- the email flags. Every count is a sum over emails, so these few rows add up to any grain:
+-- a message's counts (campaign_message_metrics), a campaign's (campaign_metrics), a day's
+-- or a month's (marts.email_counts_daily, marts.metrics_rollup). Kept per campaign
+-- (macros/incremental.sql).
 select
     campaign_id,
     message_id,
+    send_date,
     {{ count_emails() }},
     {{ built_at() }} as _built_at
 from {{ ref('int_emails_flagged') }}
 where {{ in_touched_campaigns() }}
-group by campaign_id, message_id
-{{ campaign_order(['campaign_id', 'message_id']) }}
+group by campaign_id, message_id, send_date
+{{ campaign_order(['campaign_id', 'message_id', 'send_date']) }}
