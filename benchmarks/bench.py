@@ -153,10 +153,10 @@ def compare(ours: Path, theirs: Path) -> list[str]:
 
 
 def run_floor(raw: Path, floor_db: Path, memory_limit: str | None) -> tuple[float | None, str]:
-    """The floor's seconds, or None and why it failed: a floor that cannot finish (at 100M
-    under 8 GB its one big query spilled more than the disk had) is a figure too, and must not
-    cost the +1% measurement that comes after it. In a process of its own: a process forked
-    later would start with the floor's memory and report it as its own peak RSS."""
+    """The floor's seconds, or None and why it failed: a floor that cannot finish (at the
+    largest size its one big query can spill more than the disk holds) is a figure too, and
+    must not cost the +1% measurement that comes after it. In a process of its own: a process
+    forked later would start with the floor's memory and report it as its own peak RSS."""
     args = [sys.executable, str(Path(__file__).with_name("floor.py")), str(raw), str(floor_db),
             *(["--memory-limit", memory_limit] if memory_limit else [])]
     try:
@@ -271,14 +271,22 @@ def main() -> None:
         with_floor = args.floor_up_to is None or events <= args.floor_up_to
         results.append(bench(events, args.workdir, args.memory_limit, args.target, with_floor, args.reuse_data))
         (args.workdir / "results.json").write_text(json.dumps(results, indent=2))
-    print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"DuckDB {duckdb.__version__}, memory_limit {args.memory_limit}, target {args.target}")
+    report = summary(results, args.memory_limit, args.target)
+    print("\n" + "\n".join(report))
+    written = write_results(report, results, sizes)
+    print(f"\nwritten to {written.relative_to(ROOT)}")
+
+
+def summary(results: list[dict], memory_limit: str, target: str) -> list[str]:
+    """The lines `make bench` prints at the end: the machine, then one row per size."""
+    lines = [f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+             f"DuckDB {duckdb.__version__}, memory_limit {memory_limit}, target {target}"]
     header = ("events", "load+build s", "events/s", "peak RSS MiB", "floor s", "x floor", "equal",
               "no-op build s", "+1% events", "+1% load+build s", "% of full", "warehouse / raw")
-    print(" | ".join(header))
-    print(" | ".join("---" for _ in header))
+    lines.append(" | ".join(header))
+    lines.append(" | ".join("---" for _ in header))
     for r in results:
-        print(" | ".join([
+        lines.append(" | ".join([
             f"{r['events']:,}", f"{r['full_s']:.1f} ({r['load_s']:.1f}+{r['build_s']:.1f})", f"{r['events_per_s']:,.0f}",
             f"{r['peak_rss_mib']:,.0f}",
             f"{r['floor_s']:.1f}" if r["floor_s"] else "-", f"{r['ratio_to_floor']:.1f}" if r["floor_s"] else "-",
@@ -287,10 +295,31 @@ def main() -> None:
             f"{r['increment_load_s'] + r['increment_build_s']:.1f}", f"{100 * r['increment_share_of_full']:.0f}%",
             f"{r['warehouse_bytes'] / 2**20:,.0f} / {r['raw_bytes'] / 2**20:,.0f} MiB ({r['warehouse_to_raw']:.1f}x)",
         ]))
-        for line in r["differences"]:
-            print(f"  differs: {line}")
+        lines += [f"  differs: {line}" for line in r["differences"]]
         if r["floor_error"]:
-            print(f"  floor of {r['events']:,} events: {r['floor_error']}")
+            lines.append(f"  floor of {r['events']:,} events: {r['floor_error']}")
+    return lines
+
+
+def write_results(report: list[str], results: list[dict], sizes: list[int]) -> Path:
+    """The run's record, to commit: benchmarks/results/<date>-<commit>-<sizes>.md holds what was
+    printed, with each build's phases and slowest dbt nodes (benchmarks/README.md)."""
+    commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty", "--abbrev=7"],
+                            capture_output=True, text=True, check=False).stdout.strip() or "unknown"
+    label = "-".join(f"{n // 10**6}M" if n % 10**6 == 0 else f"{n // 1000}K" if n % 1000 == 0 else str(n)
+                     for n in sizes)
+    path = ROOT / "benchmarks" / "results" / f"{datetime.now().strftime('%Y-%m-%d')}-{commit}-{label}.md"
+    text = [f"# {label}, {datetime.now().strftime('%Y-%m-%d')}, at {commit}", "",
+            f"`{' '.join(['python', 'benchmarks/bench.py', *sys.argv[1:]])}`", "", "```", *report, "```"]
+    for r in results:
+        text += ["", f"{r['events']:,} events, phases of each build (s):"]
+        text += [f"- {build}: " + ", ".join(f"{name} {value:.1f}" for name, value in split.items())
+                 for build, split in r["phases"].items()]
+        text += [f"- slowest dbt nodes, {build}: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in steps)
+                 for build, steps in r["slowest_dbt_nodes"].items() if steps]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(text) + "\n")
+    return path
 
 
 if __name__ == "__main__":
