@@ -144,9 +144,10 @@ def campaign_equals_sum_of_messages(warehouse: WarehouseResource) -> dg.AssetChe
 
 
 # Emails recounted by one query. The recount joins every event of its emails and groups them
-# per email: for 40M emails (108M raw events) more than an 8 GB DuckDB memory_limit at once. Above
-# this many, the emails are split into buckets by a hash of their id and recounted bucket by
-# bucket; a message's counts are sums over its emails, so the buckets' counts add up.
+# per email: on the benchmark's largest data set, more than its DuckDB memory_limit held at once
+# (benchmarks/README.md, "Memory at 100M"). Above this many, the emails are split into buckets
+# by a hash of their id and recounted bucket by bucket; a message's counts are sums over its
+# emails, so the buckets' counts add up.
 EMAILS_PER_RECOUNT_QUERY = 5_000_000
 
 
@@ -249,7 +250,7 @@ def changed_campaigns(warehouse: WarehouseResource) -> list[str] | None:
     per bucket of emails, names them as literals), or None (every campaign) when the build
     recomputed every current campaign (a full build). The recount reads current campaigns
     only, so both give the same rows; but after a full build CHANGED_CAMPAIGNS would look up
-    every staged event's email (108M at 100M events: more than an 8 GB memory_limit). Also
+    every staged event's email (on a large warehouse more than the memory_limit holds). Also
     None, a superset, when naming them is not safe or not worth it (see above)."""
     untouched = warehouse.query(
         "select count(*) as campaigns from intermediate.int_campaigns_current "
@@ -331,8 +332,8 @@ def _heatmap_check(table: str, grain: str, cells: str) -> dg.AssetChecksDefiniti
                     "campaigns whose cells the latest build recomputed; all after a full build).",
     )
     def same_total(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        # The mart is a view of its cell table, which is kept per campaign (`_built_at`): at
-        # 100M events it holds tens of millions of cells, most unchanged by a build.
+        # The mart is a view of its cell table, which is kept per campaign (`_built_at`): a
+        # large warehouse holds far more cells than a build changes.
         recomputed = f"select campaign_id from {latest_build(f'intermediate.{cells}')}"
         rows = warehouse.query(
             f"""select {grain}, min(total) as smallest_zone_total, max(total) as largest_zone_total,

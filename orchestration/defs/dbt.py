@@ -147,7 +147,7 @@ def _row_counts(events: list, warehouse: WarehouseResource) -> dict[str, int]:
 class WarehouseDbtResource(DbtCliResource):
     """Runs dbt (`dbt build`) for the warehouse's models and tests. Starts dbt once per run:
     dagster-dbt's `dbt --version` call and its in-process dbt adapter (for metadata this
-    project does not fetch) are skipped, 6 s of every run."""
+    project does not fetch) are skipped: seconds of every run's fixed cost (benchmarks/README.md)."""
 
     # The one place that reaches into dagster-dbt's private members (dagster-dbt 0.29, pinned
     # with dagster). tests/test_definitions.py fails loudly when an upgrade changes them.
