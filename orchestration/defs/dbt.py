@@ -15,12 +15,37 @@ from campaign_dw.config import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from orchestration.defs.resources import WarehouseResource
 
 
+# What `dbt parse` reads (dbt_project.yml's paths): a change to any of them, an added or a
+# removed file included (its folder's mtime), makes the manifest stale.
+DBT_SOURCES = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml",
+               "models", "macros", "seeds", "tests", "snapshots", "analyses")
+
+
+def manifest_is_stale(project: DbtProject) -> bool:
+    """True when the manifest is missing or older than a dbt source."""
+    try:
+        parsed = project.manifest_path.stat().st_mtime
+    except FileNotFoundError:
+        return True
+    for name in DBT_SOURCES:
+        source = project.project_dir / name
+        if not source.exists():
+            continue
+        entries = [source, *source.rglob("*")] if source.is_dir() else [source]
+        if any(entry.stat().st_mtime > parsed for entry in entries):
+            return True
+    return False
+
+
 @cache
 def dbt_project() -> DbtProject:
     """Built once per process. The manifest is prepared by `make` (`campaign-dw parse`), not
-    at import; only the UI (`dg dev`) re-parses on the fly so that edits show up in it."""
+    at import. Under the UI (`dg dev`) the project is re-parsed when a dbt source is newer
+    than the manifest, so that edits show up after a reload; dagster-dbt's prepare_if_dev()
+    would parse in every process, each run worker included, before the run can start."""
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-    project.prepare_if_dev()
+    if project.preparer.using_dagster_dev() and manifest_is_stale(project):
+        project.preparer.prepare(project)
     if not project.manifest_path.exists():
         raise FileNotFoundError(
             f"dbt manifest {project.manifest_path} is missing: run `make setup` (or `campaign-dw parse`)"
