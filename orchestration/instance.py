@@ -22,6 +22,13 @@ DAGSTER_YAML = """\
 concurrency:
   runs:
     max_concurrent_runs: 1
+# The daemon looks at the queue every second (Dagster's default is five): a run launched from
+# the UI, the schedule or the sensor starts as soon as the warehouse is free.
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    dequeue_interval_seconds: 1
 # A run whose process died (killed, out of memory) is marked failed instead of running forever.
 run_monitoring:
   enabled: true
@@ -29,6 +36,23 @@ run_monitoring:
 telemetry:
   enabled: false
 """
+
+
+# dagster.yaml as earlier versions wrote it: replaced by the current one (an edited file is kept).
+PREVIOUS_DAGSTER_YAMLS = ("""\
+# Written by campaign-dw; edits are kept.
+# One run at a time per warehouse: overlapping triggers (schedule, sensor, a click in the UI)
+# wait in the queue; a run started meanwhile by `campaign-dw build` waits for the warehouse.
+concurrency:
+  runs:
+    max_concurrent_runs: 1
+# A run whose process died (killed, out of memory) is marked failed instead of running forever.
+run_monitoring:
+  enabled: true
+  poll_interval_seconds: 30
+telemetry:
+  enabled: false
+""",)
 
 
 def dagster_home(paths: Paths) -> Path:
@@ -46,6 +70,7 @@ def prepare_dagster_home(paths: Paths) -> Path:
     `campaign-dw info` or the UI opens a new instance: alembic stamps twice and one of them
     fails), so the first opener creates it under a file lock and marks it ready."""
     home = dagster_home(paths)
+    _upgrade_config(home / "dagster.yaml")
     if (home / READY_MARK).exists():
         return home
     home.mkdir(parents=True, exist_ok=True)
@@ -61,6 +86,17 @@ def prepare_dagster_home(paths: Paths) -> Path:
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return home
+
+
+def _upgrade_config(config: Path) -> None:
+    try:
+        text = config.read_text()
+    except FileNotFoundError:
+        return
+    if text in PREVIOUS_DAGSTER_YAMLS:  # written whole, then renamed: a reader never sees half a file
+        partial = config.with_name(f".{config.name}.{os.getpid()}")
+        partial.write_text(DAGSTER_YAML)
+        partial.replace(config)
 
 
 def open_instance(paths: Paths) -> dg.DagsterInstance:
