@@ -11,8 +11,10 @@ import argparse
 import errno
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -195,10 +197,7 @@ def _ui(args: argparse.Namespace, settings: Settings) -> int:
     if not Path(command[0]).exists():
         print(f"error: {command[0]} is missing: install the project with `make setup` (dagster-dg-cli)", file=sys.stderr)
         return 2
-    try:
-        return subprocess.call(command, env=env, cwd=config.PROJECT_DIR)
-    except KeyboardInterrupt:
-        return 0
+    return _serve(command, env=env, cwd=config.PROJECT_DIR)
 
 
 def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
@@ -210,10 +209,7 @@ def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
         "--server.address", "127.0.0.1", "--server.port", str(args.port), "--server.headless", "true",
         "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer",
     ]
-    try:
-        return subprocess.call(command, env=env, cwd=config.PROJECT_DIR)
-    except KeyboardInterrupt:
-        return 0
+    return _serve(command, env=env, cwd=config.PROJECT_DIR)
 
 
 def _docs(args: argparse.Namespace, settings: Settings) -> int:
@@ -229,11 +225,61 @@ def _docs(args: argparse.Namespace, settings: Settings) -> int:
     if built != 0:
         return built
     print(f"dbt docs on http://127.0.0.1:{args.port}; Ctrl-C stops it")
+    return _serve([config.DBT_EXECUTABLE, "docs", "serve", *common, "--host", "127.0.0.1",
+                   "--port", str(args.port), "--no-browser"], cwd=config.DBT_PROJECT_DIR)
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+GRACE_SECONDS = 30  # dg dev gives its webserver and daemon 10 s each before it kills them
+
+
+def _serve(command: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> int:
+    """Run a server until it ends or the CLI is told to stop (Ctrl-C, `kill PID`, a process
+    manager's SIGTERM or a closed terminal): the stop goes to the server's whole process group
+    (dg dev's webserver, daemon and code server too), and the CLI returns once they are gone,
+    so that nothing is left holding the port. The server gets a session of its own: signals
+    reach it through the CLI only, once."""
+    stopping: list[int] = []
+    server: subprocess.Popen | None = None
+
+    def forward(signum: int, frame) -> None:
+        stopping.append(signum)
+        if server is not None:
+            _signal_group(server.pid, signum)
+
+    previous = {signum: signal.signal(signum, forward) for signum in STOP_SIGNALS}
     try:
-        return subprocess.call([config.DBT_EXECUTABLE, "docs", "serve", *common, "--host", "127.0.0.1",
-                                "--port", str(args.port), "--no-browser"], cwd=config.DBT_PROJECT_DIR)
-    except KeyboardInterrupt:
-        return 0
+        server = subprocess.Popen(command, cwd=cwd, env=env, start_new_session=True)
+        if stopping:  # told to stop while it was starting
+            _signal_group(server.pid, stopping[0])
+        returncode = server.wait()
+    finally:
+        if server is not None:
+            _end_group(server.pid)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 0 if stopping else returncode
+
+
+def _signal_group(pgid: int, signum: int) -> bool:
+    try:
+        os.killpg(pgid, signum)
+        return True
+    except ProcessLookupError:
+        return False  # the group is gone already
+
+
+def _end_group(pgid: int) -> None:
+    """The processes the server left behind (a grandchild whose parent died first): asked to
+    stop, then killed after the grace period."""
+    if not _signal_group(pgid, signal.SIGTERM):
+        return
+    deadline = time.monotonic() + GRACE_SECONDS
+    while time.monotonic() < deadline:
+        if not _signal_group(pgid, 0):
+            return
+        time.sleep(0.2)
+    _signal_group(pgid, signal.SIGKILL)
 
 
 def _spark_cluster(args: argparse.Namespace, settings: Settings) -> int:
