@@ -43,74 +43,23 @@
     {% endif %}
 {%- endmacro %}
 
-{#- Pattern 1 for facts delivered at least once: from the typed rows past the watermark (valid
-    ones only), the first copy of each key received, unless that key is here already. A full
-    build (no watermark, nothing here) gives the first copy overall: the same rows.
-    Memory decides the shape (100M events under an 8 GB memory_limit, README "Benchmark"):
-    - Grouping every key is the one large aggregate. It groups the bare staged key, valid
-      copies or not: over the validity filter the same grouping ran out of memory at 100M.
-      Keys received once (most) are dropped there; a key received more than once is a
-      candidate, and only for candidates (a few percent of rows) is the first *valid* copy
-      looked up. A candidate whose other copies are invalid keeps its one valid copy.
-    - The new rows are read as a subquery each time, not once as a CTE: DuckDB materializes a
-      CTE read twice, every typed row in memory. -#}
-{% macro first_copies_since_last_build(staged_model, key, columns) -%}
+{#- Pattern 1 for facts delivered at least once (int_email_events_deduplicated and
+    int_email_sends_deduplicated, which say why their query has its shape): which typed rows
+    a build reads, those past the watermark less `incremental_lookback_rows`, or all of them
+    on a full build. Each call reads the watermark: call it once per model and reuse the
+    text. -#}
+{% macro rows_past_watermark() -%}
 {%- set lookback = var('incremental_lookback_rows', 0) | int -%}
-{%- if is_incremental() and model.resource_type != 'unit_test' -%}
-    {#- read once: the rows past it are read three times below -#}
-    {%- set after_row_id = watermark('_row_id') - lookback -%}
+{%- if is_incremental() and model.resource_type == 'unit_test' -%}
+    {#- unit tests give `this` as a fixture: read it in the query -#}
+    _row_id > (select coalesce(max(_row_id), 0) - {{ lookback }} from {{ this }})
+{%- elif is_incremental() -%}
+    {#- a constant: staging is a view over the landed files, and a constant bound skips
+        the files and row groups below it -#}
+    _row_id > {{ watermark('_row_id') - lookback }}
+{%- else -%}
+    true
 {%- endif -%}
-{%- set past_watermark -%}
-    {% if is_incremental() and model.resource_type == 'unit_test' %}
-        {#- unit tests give `this` as a fixture: read it in the query -#}
-        _row_id > (select coalesce(max(_row_id), 0) - {{ lookback }} from {{ this }})
-    {% elif is_incremental() %}
-        {#- a constant: staging is a view over the landed files, and a constant bound skips
-            the files and row groups below it -#}
-        _row_id > {{ after_row_id }}
-    {% else %}
-        true
-    {% endif %}
-{%- endset -%}
-{%- set new_rows -%}
-    select * from {{ ref(staged_model) }}
-    where rejection_reason is null and {{ past_watermark }}
-{%- endset -%}
-with
-
-received_more_than_once as (
-    select {{ key }}
-    from {{ ref(staged_model) }}
-    where {{ key }} is not null and {{ past_watermark }}
-    group by {{ key }}
-    having count(*) > 1
-),
-
-first_valid_copies as (
-    select {{ key }}, min(_row_id) as first_row_id
-    from ({{ new_rows }}) as new_rows
-    where {{ key }} in (select {{ key }} from received_more_than_once)
-    group by {{ key }}
-)
-
-select
-    {%- for column in columns %}
-    new_rows.{{ column }},
-    {%- endfor %}
-    new_rows._row_id,
-    new_rows._loaded_at,
-    {{ built_at() }} as _built_at
-from ({{ new_rows }}) as new_rows
-left join first_valid_copies as first_copy
-    on new_rows.{{ key }} = first_copy.{{ key }}
-{% if is_incremental() %}
-left join {{ this }} as already_here
-    on new_rows.{{ key }} = already_here.{{ key }}
-{% endif %}
-where (first_copy.{{ key }} is null or new_rows._row_id = first_copy.first_row_id)
-{%- if is_incremental() %}
-    and already_here.{{ key }} is null
-{%- endif %}
 {%- endmacro %}
 
 {#- When a row was written: the start of the dbt run that wrote it, the same for every row of
