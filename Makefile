@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 MANIFEST := dbt_project/target/manifest.json
 # DuckDB 1.0, the oldest client a BI driver ships: the tests open the serving copy with it.
 DUCKDB1 := .venv-duckdb1/bin/python
+# Apache Superset, for the test that imports `campaign-dw bi export superset` into it: its own
+# environment (it pins SQLAlchemy < 2 and DuckDB < 2, which the project's cannot share).
+SUPERSET := .venv-superset/bin/superset
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.md' \) -print)
 
 .PHONY: setup run test test-fast bench ui dashboard docs spark-cluster clean
@@ -22,6 +25,11 @@ $(DUCKDB1):
 	$(PYTHON) -m venv .venv-duckdb1
 	.venv-duckdb1/bin/pip install --quiet duckdb==1.0.0
 
+$(SUPERSET):
+	$(PYTHON) -m venv .venv-superset
+	.venv-superset/bin/pip install --quiet 'apache-superset[duckdb]==6.1.0' rich cachetools flask-caching==2.4.1
+	touch $@
+
 # The dbt manifest Dagster reads is prepared here, never at import time in production;
 # any change to the dbt project makes it stale and `make` refreshes it.
 $(MANIFEST): $(BIN)/campaign-dw $(DBT_SOURCES)
@@ -34,7 +42,7 @@ run: setup
 # Two workers (pytest-xdist): most of a test's time is one process waiting on another (dbt,
 # Dagster, Spark's JVM, a browser), so two share the machine's cores well. PYTEST_WORKERS=0: one.
 PYTEST_WORKERS ?= 2
-test: setup
+test: setup $(SUPERSET)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 # The edit-test loop: everything but the slow tier (generated warehouses, kills, Spark, browser).
@@ -62,4 +70,4 @@ lock:
 	$(BIN)/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
 
 clean:
-	rm -rf $(VENV) .venv-duckdb1 dbt_project/target dbt_project/target-tests dbt_project/logs warehouse .dagster_home
+	rm -rf $(VENV) .venv-duckdb1 .venv-superset dbt_project/target dbt_project/target-tests dbt_project/logs warehouse .dagster_home
