@@ -67,6 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     cluster.add_argument("--thrift-port", type=int, default=10000, help="the Thrift server's port on 127.0.0.1 (default 10000)")
     cluster.add_argument("--worker-memory", default="4g", help="the worker's memory for executors (default 4g)")
 
+    bi = commands.add_parser("bi", help="export the metric definitions to a BI tool (SPEC §8)")
+    bi_commands = bi.add_subparsers(dest="bi_command", required=True)
+    bi_export = bi_commands.add_parser(
+        "export", help="write an import bundle: `bi export superset OUT.zip` for `superset import-datasources -p OUT.zip`")
+    bi_export.add_argument("tool", choices=("superset",))
+    bi_export.add_argument("out", type=Path)
+    bi_export.add_argument("--manifest", type=Path, help="the dbt manifest (default: dbt_project/target/manifest.json)")
+    bi_export.add_argument("--database-name", default="campaign_dw", help="the database's name in the BI tool")
     commands.add_parser("info", help="print warehouse, serving database, Parquet folder and last run as JSON")
     commands.add_parser("parse", help="prepare the dbt manifest (done by `make`; needed after a dbt change)")
 
@@ -149,6 +157,19 @@ def _generate(args: argparse.Namespace, settings: Settings) -> int:
     from campaign_dw.generate import generate as write_synthetic
 
     summary = write_synthetic(args.out, events=args.events, seed=args.seed, increment=args.increment)
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def _bi(args: argparse.Namespace, settings: Settings) -> int:
+    from campaign_dw import bi
+
+    manifest = args.manifest or config.DBT_PROJECT_DIR / "target" / "manifest.json"
+    try:
+        summary = bi.write_superset_bundle(args.out, settings.paths.serving_database, manifest, args.database_name)
+    except bi.DefinitionError as error:
+        print(f"campaign-dw bi: {error}", file=sys.stderr)
+        return 2
     print(json.dumps(summary, indent=2))
     return 0
 
@@ -304,6 +325,7 @@ def _spark_cluster(args: argparse.Namespace, settings: Settings) -> int:
 
 
 COMMANDS = {
+    "bi": _bi,
     "spark-cluster": _spark_cluster,
     "dashboard": _dashboard,
     "docs": _docs,
