@@ -1,5 +1,6 @@
 {#- None of these columns holds a NULL: one scan of the model, a failing row per column that
-    has NULLs (with how many). -#}
+    has NULLs (with how many). This project's stand-in for dbt_utils.not_null_proportion at
+    1 (or a not_null test per column), as dbt packages cannot be installed here. -#}
 {% test not_null_columns(model, columns) %}
 with
 

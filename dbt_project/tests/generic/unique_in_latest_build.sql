@@ -5,7 +5,8 @@
     that was half a minute per table and build); a build that added nothing checks nothing
     (not even a join with no rows on one side: 1.3 s for the message heatmap's cells at 10M).
     When this build wrote every row (a full build), that is a plain unique test. Needs the
-    model's `_built_at` column (macros/incremental.sql). -#}
+    model's `_built_at` column (macros/incremental.sql). This project's own: dbt_utils'
+    unique_combination_of_columns (the full build's case) checks the whole table every time. -#}
 {% test unique_in_latest_build(model, column_name=none, columns=none) %}
 {%- set key = columns if columns else [column_name] -%}
 {#- In `dbt build` the rows of this build (the same `_built_at` for every model of a run);
