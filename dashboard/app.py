@@ -27,6 +27,7 @@ from dashboard import data  # noqa: E402
 from dashboard.sanitize import preview_document, preview_height  # noqa: E402
 
 ALL = "__all__"
+VIEW_ONE, VIEW_ALL = "campaign", "all"
 WATCH_SECONDS = 10
 LANGUAGES = {
     "en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian", "nl": "Dutch",
@@ -46,6 +47,11 @@ def md(text) -> str:
 @st.cache_data(max_entries=8, show_spinner=False)
 def load_catalog(path: str, identity: tuple) -> data.Catalog:
     return data.read_catalog(Path(path))
+
+
+@st.cache_data(max_entries=8, show_spinner="Reading all campaigns…")
+def load_all_campaigns(path: str, identity: tuple) -> data.AllCampaigns | None:
+    return data.read_all_campaigns(Path(path))
 
 
 @st.cache_data(max_entries=64, show_spinner="Reading the campaign…")
@@ -70,6 +76,9 @@ def main() -> None:
     header(path, catalog)
     if catalog.campaigns.empty:
         st.info("The serving copy holds no campaigns yet.")
+        return
+    if view_picker() == VIEW_ALL:
+        all_campaigns(path, identity, catalog)
         return
     campaign_id, people = pickers_top(catalog)
     try:
@@ -116,6 +125,31 @@ def header(path: Path, catalog: data.Catalog) -> None:
     st.caption(f"Serving copy `{path}`{run}{when}")
 
 
+def view_picker() -> str:
+    """One campaign, or all of them (`?view=all`)."""
+    if st.session_state.get("view") not in (VIEW_ONE, VIEW_ALL):
+        st.session_state["view"] = VIEW_ALL if st.query_params.get("view") == VIEW_ALL else VIEW_ONE
+    view = st.segmented_control(
+        "View", [VIEW_ONE, VIEW_ALL], key="view", required=True, label_visibility="collapsed",
+        format_func=lambda v: {VIEW_ONE: "One campaign", VIEW_ALL: "All campaigns"}[v]) or VIEW_ONE
+    if view == VIEW_ALL:
+        st.query_params["view"] = VIEW_ALL
+    else:
+        st.query_params.pop("view", None)
+    return view
+
+
+def people_toggle(catalog: data.Catalog, where) -> bool:
+    if not catalog.people_any:
+        return False
+    return where.toggle(
+        "People only", key="people",
+        help="Leave out opens made by machines (Apple Mail Privacy Protection and other image "
+             "proxies) and clicks made by bots (link scanners): opens, clicks, rates, links and "
+             "heatmap then count people only (SPEC §3b).",
+    )
+
+
 def pickers_top(catalog: data.Catalog) -> tuple[str, bool]:
     campaigns = catalog.campaigns
     ids = list(campaigns["campaign_id"])
@@ -127,15 +161,7 @@ def pickers_top(catalog: data.Catalog) -> tuple[str, bool]:
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     campaign_id = left.selectbox("Campaign", ids, key="campaign", format_func=lambda c: labels.get(c, c))
     st.query_params["campaign"] = campaign_id
-    people = False
-    if catalog.people_any:
-        people = right.toggle(
-            "People only", key="people",
-            help="Leave out opens made by machines (Apple Mail Privacy Protection and other image "
-                 "proxies) and clicks made by bots (link scanners): opens, clicks, rates, links and "
-                 "heatmap then count people only (SPEC §3b).",
-        )
-    return campaign_id, people
+    return campaign_id, people_toggle(catalog, right)
 
 
 def _date(value) -> str:
@@ -144,7 +170,8 @@ def _date(value) -> str:
 
 def overview(row: dict) -> None:
     with st.container(border=True):
-        st.subheader(md(row.get("campaign_name") or row["campaign_id"]))
+        # A name from the email tool: escaped HTML, never markdown (which would link a URL in it).
+        st.html(f'<h3 data-testid="campaignName">{html.escape(str(row.get("campaign_name") or row["campaign_id"]))}</h3>')
         cols = st.columns(6)
         language = row.get("language")
         cols[0].metric("Status", (row.get("status") or data.DASH).capitalize(),
@@ -244,7 +271,10 @@ def link_clicks(campaign: data.CampaignData, message_id: str | None, people: boo
         st.dataframe(
             table, hide_index=True, width="stretch",
             column_config={
-                "Link": st.column_config.LinkColumn("Link", width="large"),
+                # The address as text; a link to open only when it is http(s) (never javascript:).
+                "Link": st.column_config.TextColumn("Link", width="large"),
+                "Open": st.column_config.LinkColumn("Open", display_text="Open ↗", width="small",
+                                                    help="Opens the link in a new tab (http and https links only)."),
                 "Anchor text": st.column_config.TextColumn("Anchor text"),
                 label: st.column_config.ProgressColumn(label, format="%d", min_value=0,
                                                        max_value=int(table[label].max()), width="medium"),
@@ -283,6 +313,71 @@ def heatmap(campaign: data.CampaignData, message_id: str | None, people: bool, c
                        "Opens implied by a click (images blocked) are not in the heatmap.")
         if era:
             st.info(era, icon=":material/history:")
+
+
+def all_campaigns(path: Path, identity: tuple, catalog: data.Catalog) -> None:
+    """Every campaign with its rates, the key rates by month of sending, and breakdowns by
+    language and owner: ratios of summed counts from metrics_rollup and campaign_metrics."""
+    try:
+        everything = load_all_campaigns(str(path), identity)
+    except duckdb.Error as error:
+        st.error(f"Cannot read the campaigns from `{path}`: {error}")
+        return
+    if everything is None:
+        st.warning("This serving copy has no metrics_rollup mart (published by an older version): build again.")
+        return
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    left.markdown("**All campaigns**")
+    people = people_toggle(catalog, right) and catalog.people_metrics
+    tag = " · people only" if people else ""
+
+    with st.container(border=True):
+        st.markdown("**Campaigns**" + tag)
+        table = data.rates_table(everything.campaigns, {"campaign_name": "Campaign", "campaign_id": "ID",
+                                                         "status": "Status", "language": "Language",
+                                                         "owner_user_id": "Owner"}, people)
+        rates_dataframe(table, key="all_campaigns")
+        st.caption("Each rate is the ratio of the campaign's summed counts; – when its denominator is 0. "
+                   "Click a column header to sort.")
+
+    with st.container(border=True):
+        st.markdown("**Key rates by month of sending**" + tag)
+        trend = data.rate_trend(everything.rollup["month"], people)
+        if trend.empty:
+            st.caption("Nothing sent yet.")
+        else:
+            st.altair_chart(trend_chart(trend), width="stretch")
+            st.caption("An email counts in the month it was sent, whenever its opens and clicks happened.")
+
+    by_language, by_owner = st.columns(2)
+    for where, grain, column, label in ((by_language, "language", "language", "Language"),
+                                        (by_owner, "owner", "owner_user_id", "Owner")):
+        with where.container(border=True):
+            st.markdown(f"**By {label.lower()}**" + tag)
+            frame = everything.rollup[grain]
+            rates_dataframe(data.rates_table(frame, {column: label}, people), key=f"by_{grain}")
+
+
+def rates_dataframe(table, key: str) -> None:
+    """A sortable table whose rates show as percentages and NULL rates as –: the Styler sets
+    what is shown, the column keeps its numbers (sorting stays numeric); the grid draws a NULL
+    cell with the placeholder, whatever the Styler says."""
+    rates = [c for c in table.columns if c not in ("Campaign", "ID", "Status", "Language", "Owner", "Sent", "Delivered")]
+    texts = [c for c in ("Campaign", "ID", "Status", "Language", "Owner") if c in table.columns]
+    styled = table.style.format("{:.1%}", subset=rates, na_rep=data.DASH).format(
+        "{:,}", subset=["Sent", "Delivered"]).format(na_rep=data.DASH, subset=texts)
+    st.dataframe(styled, hide_index=True, width="stretch", key=key, placeholder=data.DASH,
+                 column_config={c: st.column_config.TextColumn(c) for c in texts})
+
+
+def trend_chart(trend) -> alt.Chart:
+    return alt.Chart(trend).mark_line(point=True).encode(
+        x=alt.X("yearmonth(month):T", title="Month of sending"),
+        y=alt.Y("value:Q", title="Rate", axis=alt.Axis(format="%")),
+        color=alt.Color("rate:N", title=None, sort=[label for label, _, _ in data.TREND_RATES]),
+        tooltip=[alt.Tooltip("yearmonth(month):T", title="Month"), alt.Tooltip("rate:N", title="Rate"),
+                 alt.Tooltip("value:Q", title="Value", format=".1%")],
+    ).properties(height=280)
 
 
 def heatmap_chart(grid, tz: str) -> alt.LayerChart:

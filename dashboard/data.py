@@ -339,6 +339,7 @@ def link_table(data: CampaignData, message_id: str | None, by: str, people: bool
         column = f"{column}_by_people"
     out = pd.DataFrame({
         "Link": frame["link_url"].astype(object),
+        "Open": [u.strip() if is_web_url(u) else None for u in frame["link_url"]],
         **({"Anchor text": frame["anchor_text"].astype(object)} if message_id is not None else {}),
         "Clicks": frame[column].fillna(0).astype("int64"),
     })
@@ -398,3 +399,81 @@ def _day(value) -> date | None:
     if isinstance(value, date):
         return value
     return _date(str(value))
+
+
+# ---- all campaigns (SPEC §8: metrics_rollup, campaign_metrics) ------------------------------
+
+# The trend's key rates, and their people-only columns (SPEC §3b) where there are.
+TREND_RATES = (("Open rate", "open_rate", "people_open_rate"), ("Click rate", "click_rate", "people_click_rate"),
+               ("Response rate", "response_rate", None), ("Bounce rate", "bounce_rate", None))
+ROLLUP_GRAINS = ("campaign_month", "month", "language", "owner")
+
+
+@dataclass
+class AllCampaigns:
+    campaigns: pd.DataFrame        # campaign_metrics with the campaign's name
+    rollup: dict[str, pd.DataFrame]  # metrics_rollup rows of each grain in ROLLUP_GRAINS
+
+
+def read_all_campaigns(path: Path) -> AllCampaigns | None:
+    """Every campaign's metrics and the rollup's grains; None when the serving copy predates
+    metrics_rollup (published by an older version)."""
+    with connect(path) as con:
+        tables = {t for (t,) in con.execute(
+            "select table_name from information_schema.tables where table_catalog = 'serving' "
+            "and table_schema = 'marts'").fetchall()}
+        if "metrics_rollup" not in tables:
+            return None
+        campaigns = con.execute(
+            """select o.campaign_name, m.*
+               from serving.marts.campaign_metrics m
+               left join serving.marts.campaign_overview o using (campaign_id)
+               order by m.emails_sent desc, m.campaign_id""").df()
+        rollup = {grain: con.execute(
+            "select * from serving.marts.metrics_rollup where grain = ? "
+            "order by send_month nulls last, language nulls last, owner_user_id nulls last, campaign_id",
+            [grain]).df() for grain in ROLLUP_GRAINS}
+    return AllCampaigns(campaigns, rollup)
+
+
+def rate_columns(frame: pd.DataFrame, people: bool) -> list[tuple[str, str]]:
+    """(label, column) of the rates a table shows: the 8 of SPEC §4, with the people-only
+    columns in place of open, click and click through rates when `people` and present."""
+    shown = []
+    for metric in (m for group in METRIC_GROUPS.values() for m in group if m.is_rate):
+        column = metric.people_column if people and metric.people_column in frame.columns else metric.column
+        if column in frame.columns:
+            shown.append((metric.label, column))
+    return shown
+
+
+def rates_table(frame: pd.DataFrame, keys: dict[str, str], people: bool) -> pd.DataFrame:
+    """Rows of `frame` as a table: the `keys` columns ({column: label}), sent, delivered and the
+    rates (fractions; the page formats them, NULL as –)."""
+    out = pd.DataFrame({label: frame[column].astype(object).where(frame[column].notna(), None)
+                        for column, label in keys.items()})
+    out["Sent"] = frame["emails_sent"].astype("int64")
+    out["Delivered"] = frame["emails_delivered"].astype("int64")
+    for label, column in rate_columns(frame, people):
+        out[label] = frame[column].astype("float64")
+    return out.reset_index(drop=True)
+
+
+def rate_trend(monthly: pd.DataFrame, people: bool) -> pd.DataFrame:
+    """Long form for a line chart: month, rate (label), value (NULL rates left out)."""
+    rows = []
+    for label, column, people_column in TREND_RATES:
+        use = people_column if people and people_column in monthly.columns else column
+        for month, value in zip(monthly["send_month"], monthly[use]):
+            if value is not None and not pd.isna(value):
+                rows.append({"month": pd.Timestamp(month), "rate": label, "value": float(value)})
+    return pd.DataFrame(rows, columns=["month", "rate", "value"])
+
+
+def is_web_url(url) -> bool:
+    """Only http(s) addresses are offered as links: a `javascript:`, `data:` or other scheme
+    from the email tool is shown as text, never made clickable."""
+    if not isinstance(url, str):
+        return False
+    scheme = url.strip().split(":", 1)[0].lower() if ":" in url else ""
+    return scheme in ("http", "https") and url.strip().lower().startswith(("http://", "https://"))

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -323,16 +324,16 @@ def test_link_clicks_unique_by_default_with_a_switch_to_total(sample_serving, mo
     assert switch.value == "unique"
     # All messages: campaign_link_clicks, only clicked links (no footer link), by url.
     assert link_rows(at) == {url: unique for url, (unique, _) in C1_URLS.items()}
-    assert list(at.dataframe[0].value.columns) == ["Link", "Unique clicks"]
+    assert list(at.dataframe[0].value.columns) == ["Link", "Open", "Unique clicks"]
     switch.set_value("total")
     rerun(at)
     assert link_rows(at) == {url: total for url, (_, total) in C1_URLS.items()}
-    assert list(at.dataframe[0].value.columns) == ["Link", "Total clicks"]
+    assert list(at.dataframe[0].value.columns) == ["Link", "Open", "Total clicks"]
     # One message: campaign_message_link_clicks, with anchor text, most clicked first.
     at.selectbox(key="message:C1").set_value("M11")
     rerun(at)
     frame = at.dataframe[0].value
-    assert list(frame.columns) == ["Link", "Anchor text", "Total clicks"]
+    assert list(frame.columns) == ["Link", "Open", "Anchor text", "Total clicks"]
     assert list(frame["Total clicks"]) == [6, 5, 1, 1]
     assert frame.iloc[0]["Anchor text"] == "see the role"  # L1: total 6
     at.button_group(key="clicks_by").set_value("unique")
@@ -562,3 +563,111 @@ def test_a_serving_copy_without_meta_definitions_still_draws(sample_serving, tmp
     assert metrics(at)["Open rate"] == "20.0%"
     assert heatmap_cells(at)["opens"].sum() == 30
     assert not [t for t in infos(at) if "first open" in t]
+
+
+# ---- links that are not web links, names that look like links ---------------------------------
+
+@pytest.mark.parametrize("url, web", [
+    ("https://acme.example/a", True), ("HTTP://acme.example/", True), (" https://acme.example/ ", True),
+    ("javascript:alert(1)", False), ("JavaScript:alert(1)", False), ("data:text/html,<b>x</b>", False),
+    ("mailto:a@b.example", False), ("//acme.example/x", False), ("acme.example/x", False), ("", False), (None, False),
+])
+def test_only_http_and_https_urls_count_as_web_links(url, web):
+    assert data.is_web_url(url) is web
+
+
+def test_a_link_that_is_not_http_is_shown_as_text_never_as_a_link(sample_serving, tmp_path, monkeypatch):
+    warehouse = copy_serving(sample_serving, tmp_path, [
+        "update marts.campaign_link_clicks set link_url = 'javascript:alert(document.cookie)' "
+        "where link_url = 'https://acme.example/team'",
+        "update marts.campaign_message_link_clicks set link_url = 'javascript:alert(document.cookie)', "
+        "anchor_text = 'see www.evil.example now' where link_url = 'https://acme.example/team'",
+    ])
+    at = run_app(monkeypatch, warehouse, campaign="C1")
+    (table,) = at.dataframe
+    frame = table.value.set_index("Link")
+    assert pd.isna(frame.loc["javascript:alert(document.cookie)", "Open"])  # no link to click
+    assert frame.loc["https://jobs.acme.example/backend", "Open"] == "https://jobs.acme.example/backend"
+    config = json.loads(table.proto.columns)
+    assert config["Link"]["type_config"]["type"] == "text"  # the address is text
+    assert config["Open"]["type_config"]["type"] == "link"
+    at.selectbox(key="message:C1").set_value("M11")
+    rerun(at)
+    frame = at.dataframe[0].value.set_index("Link")
+    assert pd.isna(frame.loc["javascript:alert(document.cookie)", "Open"])
+    assert frame.loc["javascript:alert(document.cookie)", "Anchor text"] == "see www.evil.example now"
+    assert json.loads(at.dataframe[0].proto.columns)["Anchor text"]["type_config"]["type"] == "text"
+
+
+def test_a_campaign_name_is_rendered_as_escaped_text_not_markdown(sample_serving, tmp_path, monkeypatch):
+    name = "Visit https://evil.example or www.evil.example <b>now</b> [x](javascript:alert(1))"
+    warehouse = copy_serving(sample_serving, tmp_path, [
+        f"update marts.campaign_overview set campaign_name = '{name}' where campaign_id = 'C1'",
+    ])
+    at = run_app(monkeypatch, warehouse, campaign="C1")
+    (heading,) = [h.value for h in at.get("html") if "campaignName" in h.value]
+    assert "&lt;b&gt;now&lt;/b&gt;" in heading and "<a" not in heading and "<b>" not in heading
+    assert not [m.value for m in at.markdown if "evil.example" in m.value]
+
+
+# ---- all campaigns ------------------------------------------------------------------------------
+
+def display_values(element) -> pd.DataFrame:
+    """What a styled st.dataframe shows (its Styler's display values), column by column."""
+    styler = element.proto.arrow_data.styler
+    return pa.ipc.open_stream(styler.display_values).read_all().to_pandas()
+
+
+def test_all_campaigns_page_lists_every_campaign_with_its_rates(sample_serving, monkeypatch):
+    at = run_app(monkeypatch, sample_serving.with_name("warehouse.duckdb"), view="all")
+    assert at.button_group(key="view").value == "all"
+    assert [m.value for m in at.markdown if m.value.startswith("**")][:5] == [
+        "**All campaigns**", "**Campaigns**", "**Key rates by month of sending**", "**By language**", "**By owner**"]
+    campaigns, by_language, by_owner = at.dataframe
+    frame = campaigns.value.set_index("ID")
+    assert set(frame.index) == {"C1", "C2", "C3", "C4"}
+    assert frame.loc["C1", "Campaign"] == "Backend engineers Q1"
+    assert frame.loc["C1", "Open rate"] == pytest.approx(30 / 150)  # numbers: the table sorts on them
+    shown = display_values(campaigns).set_index("ID")
+    assert shown.loc["C1", "Open rate"] == "20.0%" and shown.loc["C1", "Click through rate"] == "23.3%"
+    assert shown.loc["C3", "Open rate"] == DASH and shown.loc["C3", "Sent"] == "0"  # a draft: nothing sent
+    assert "0.0%" not in set(shown.loc["C3"])
+    assert campaigns.proto.placeholder == DASH  # what the browser's grid draws in a NULL cell
+    # By language and owner: ratios of the summed counts (SPEC §8), never averages of rates.
+    languages = by_language.value.set_index("Language")
+    assert languages.loc["en", "Open rate"] == pytest.approx(31 / 152)
+    assert languages.loc["en", "Sent"] == 162
+    assert display_values(by_language).set_index("Language").loc["en", "Open rate"] == f"{31 / 152:.1%}"
+    owners = by_owner.value.set_index("Owner")
+    assert owners.loc["U1", "Open rate"] == pytest.approx(30 / 150)
+    assert owners.loc["U2", "Sent"] == 5
+    # The trend: open, click, response and bounce rates by month of sending.
+    (chart,) = at.get("vega_lite_chart")
+    trend = pa.ipc.open_stream(chart.proto.datasets[0].data.data).read_all().to_pandas()
+    assert set(trend["rate"]) == {"Open rate", "Click rate", "Response rate", "Bounce rate"}
+    opens = trend[trend["rate"] == "Open rate"].sort_values("month")
+    with duckdb.connect(str(sample_serving), read_only=True) as con:
+        expected = [r for (r,) in con.execute(
+            "select sum(emails_opened) / nullif(sum(emails_delivered), 0) from marts.email_counts_daily "
+            "group by date_trunc('month', send_date) order by date_trunc('month', send_date)").fetchall()]
+    assert list(opens["value"]) == pytest.approx(expected)
+    # Back to one campaign.
+    at.button_group(key="view").set_value("campaign")
+    rerun(at)
+    assert at.selectbox(key="campaign").value
+
+
+def test_all_campaigns_people_only_uses_the_people_rates(sample_serving, tmp_path, monkeypatch):
+    warehouse = copy_serving(sample_serving, tmp_path, _people_sql(sample_serving))
+    at = run_app(monkeypatch, warehouse, view="all")
+    at.toggle(key="people").set_value(True)
+    rerun(at)
+    frame = at.dataframe[0].value.set_index("ID")
+    assert frame.loc["C1", "Open rate"] == pytest.approx(12 / 150)  # people_open_rate of the copy
+    assert [m.value for m in at.markdown if m.value.startswith("**Campaigns")] == ["**Campaigns** · people only"]
+
+
+def test_all_campaigns_on_a_serving_copy_without_the_rollup_says_so(sample_serving, tmp_path, monkeypatch):
+    warehouse = copy_serving(sample_serving, tmp_path, ["drop table marts.metrics_rollup"])
+    at = run_app(monkeypatch, warehouse, view="all")
+    assert any("metrics_rollup" in w.value for w in at.warning)
