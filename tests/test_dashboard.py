@@ -424,7 +424,16 @@ def test_heatmap_is_7_days_by_24_hours_in_the_viewer_zone_from_the_tz_parameter(
 def test_unknown_tz_parameter_falls_back_to_utc(sample_serving, monkeypatch):
     at = run_app(monkeypatch, sample_serving.with_name("warehouse.duckdb"), campaign="C1", tz="Mars/Olympus_Mons")
     assert at.selectbox(key="tz").value == "UTC"
-    assert any("Mars/Olympus" in c.value and "not in the heatmap mart" in c.value for c in at.caption)
+    assert any("Mars/Olympus" in h.value and "not in the heatmap mart" in h.value for h in at.get("html"))
+
+
+def test_a_tz_parameter_that_looks_like_a_link_is_shown_as_text(sample_serving, monkeypatch):
+    """Streamlit's markdown links any URL or e-mail address, even with its characters escaped."""
+    at = run_app(monkeypatch, sample_serving.with_name("warehouse.duckdb"), campaign="C1",
+                 tz="www.evil.example/x https://evil.example/<b>y</b> me@evil.example")
+    (note,) = [h.value for h in at.get("html") if "not in the heatmap mart" in h.value]
+    assert "https://evil.example/&lt;b&gt;y&lt;/b&gt;" in note and "<a" not in note
+    assert not [e.value for e in [*at.markdown, *at.caption] if "evil" in e.value]
 
 
 def test_without_a_serving_database_the_page_says_how_to_make_one(tmp_path, monkeypatch):
