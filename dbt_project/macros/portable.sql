@@ -140,3 +140,18 @@
 {% macro duckdb__quarter_hour(ts) -%}
     time_bucket(interval 15 minute, {{ ts }})
 {%- endmacro %}
+
+
+{#- One row per day from `first` to `last` (DATE literals as text), as column date_day. -#}
+{% macro days_between(first, last) -%}
+    {{ return(adapter.dispatch('days_between', 'campaign_dw')(first, last)) }}
+{%- endmacro %}
+
+{% macro default__days_between(first, last) -%}
+    select explode(sequence(to_date({{ first }}), to_date({{ last }}), interval 1 day)) as date_day
+{%- endmacro %}
+
+{% macro duckdb__days_between(first, last) -%}
+    select cast(day as date) as date_day
+    from range(cast({{ first }} as date), cast({{ last }} as date) + interval 1 day, interval 1 day) as days(day)
+{%- endmacro %}
