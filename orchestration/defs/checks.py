@@ -30,7 +30,7 @@ import dagster as dg
 
 from orchestration.defs.resources import WarehouseResource
 
-METRIC_MARTS = ("campaign_metrics", "campaign_message_metrics")
+METRIC_MARTS = ("campaign_metrics", "campaign_message_metrics", "metrics_rollup")
 COUNT_COLUMNS = (
     "emails_sent", "emails_delivered", "emails_bounced", "emails_hard_bounced", "emails_soft_bounced",
     "emails_opened", "emails_clicked", "emails_replied", "emails_unsubscribed", "emails_marked_spam",
@@ -122,6 +122,24 @@ def _rate_check(table: str) -> dg.AssetChecksDefinition:
     return rates_match
 
 
+def sum_mismatches(warehouse: WarehouseResource, table: str, parts: str, keys: tuple[str, ...]) -> tuple[list[dict], int]:
+    """Rows of `table` whose counts differ from the sum of the rows of `parts` with the same
+    keys (a row without parts has zero counts)."""
+    columns = COUNT_COLUMNS + PEOPLE_COUNT_COLUMNS
+    by_key = ", ".join(keys)
+    totals = {tuple(r[k] for k in keys): r for r in warehouse.query(f"select * from marts.{table}")}
+    sums = {
+        tuple(r[k] for k in keys): r
+        for r in warehouse.query(
+            f"select {by_key}, " + ", ".join(f"cast(sum({c}) as bigint) as {c}" for c in columns)
+            + f" from marts.{parts} group by {by_key}"
+        )
+    }
+    for k in totals:
+        sums.setdefault(k, {c: 0 for c in columns})
+    return mismatches(sums, totals, columns), len(totals)
+
+
 @dg.asset_check(
     asset=key("marts", "campaign_metrics"), name="campaign_equals_sum_of_messages", blocking=True,
     additional_deps=[key("marts", "campaign_message_metrics")],
@@ -129,18 +147,68 @@ def _rate_check(table: str) -> dg.AssetChecksDefinition:
                 "marts (a campaign without messages has zero counts).",
 )
 def campaign_equals_sum_of_messages(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    columns = COUNT_COLUMNS + PEOPLE_COUNT_COLUMNS
-    campaigns = {r["campaign_id"]: r for r in warehouse.query("select * from marts.campaign_metrics")}
-    sums = {
-        r["campaign_id"]: r
-        for r in warehouse.query(
-            "select campaign_id, " + ", ".join(f"cast(sum({c}) as bigint) as {c}" for c in columns)
-            + " from marts.campaign_message_metrics group by campaign_id"
-        )
-    }
-    for campaign_id in campaigns:
-        sums.setdefault(campaign_id, {c: 0 for c in columns} | {"campaign_id": campaign_id})
-    return result(mismatches(sums, campaigns, columns), len(campaigns), "campaign = sum of its messages")
+    bad, checked = sum_mismatches(warehouse, "campaign_metrics", "campaign_message_metrics", ("campaign_id",))
+    return result(bad, checked, "campaign = sum of its messages")
+
+
+@dg.asset_check(
+    asset=key("marts", "email_counts_daily"), name="days_add_up_to_their_message", blocking=True,
+    additional_deps=[key("marts", "campaign_message_metrics")],
+    description="Summed over its send dates, each message's daily counts equal its counts in "
+                "campaign_message_metrics (SPEC §8): the BI tools' fact adds up to the dashboard's figures.",
+)
+def days_add_up_to_their_message(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    bad, checked = sum_mismatches(warehouse, "campaign_message_metrics", "email_counts_daily",
+                                  ("campaign_id", "message_id"))
+    return result(bad, checked, "message = sum of its days")
+
+
+ROLLUP_KEY = ("grain", "campaign_id", "language", "owner_user_id", "send_month")
+
+
+def rollup_mismatches(rollup: list[dict], semantic: list[dict], counts: Iterable[str],
+                      rates: Iterable[str]) -> list[dict]:
+    """Rollup rows that differ from the semantic layer's answer for the same group: a count not
+    equal, a rate not equal within rounding (NULL only where the other is NULL), or a group
+    in one and not the other. Groups with no email sent are not groups (SPEC §8)."""
+    counts, rates = tuple(counts), tuple(rates)
+    def keyed(rows):
+        return {tuple(r[k] for k in ROLLUP_KEY): r for r in rows if r.get("emails_sent")}
+    expected, actual = keyed(semantic), keyed(rollup)
+    bad = mismatches(expected, actual, counts)
+    for k in set(expected) & set(actual):
+        for rate in rates:
+            e, a = expected[k][rate], actual[k][rate]
+            same = (e is None and a is None) or (
+                e is not None and a is not None and math.isclose(e, a, rel_tol=1e-9, abs_tol=1e-12))
+            if not same:
+                bad.append({"key": str(k), "rate": rate, "semantic_layer": e, "rollup": a})
+    return bad
+
+
+@dg.asset_check(
+    asset=key("marts", "metrics_rollup"), name="rollup_equals_the_semantic_layer", blocking=True,
+    additional_deps=[key("marts", "email_counts_daily"), key("marts", "campaign_overview")],
+    description="At every grain, each group's counts and rates equal what dbt's semantic layer "
+                "(MetricFlow, its metrics defined in models/semantic/) answers for it, from the daily "
+                "counts and the campaign dimension: the rates written in SQL and those defined as "
+                "ratio metrics are the same definitions.",
+)
+def rollup_equals_the_semantic_layer(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    from campaign_dw.semantic import SemanticLayer
+
+    layer = SemanticLayer(dbt_target_dir(), engine=warehouse.target)
+    semantic = layer.rollup(warehouse.query, [*COUNT_COLUMNS, *PEOPLE_COUNT_COLUMNS, *RATES])
+    rollup = warehouse.query("select * from marts.metrics_rollup")
+    bad = rollup_mismatches(rollup, semantic, COUNT_COLUMNS + PEOPLE_COUNT_COLUMNS, RATES)
+    return result(bad, len(rollup), "rollup = semantic layer")
+
+
+def dbt_target_dir():
+    """Where the semantic manifest is: beside the manifest Dagster's dbt assets were built from."""
+    from orchestration.defs.dbt import dbt_project
+
+    return dbt_project().manifest_path.parent
 
 
 # Emails recounted by one query. The recount joins every event of its emails and groups them
@@ -378,6 +446,8 @@ def _footer_check(table: str, by_link_id: bool) -> dg.AssetChecksDefinition:
 BUILD_CHECKS = [
     *[_rate_check(table) for table in METRIC_MARTS],
     campaign_equals_sum_of_messages,
+    days_add_up_to_their_message,
+    rollup_equals_the_semantic_layer,
     counts_match_recount,
     _heatmap_check("campaign_open_heatmap", "campaign_id", "int_campaign_heatmap_cells_counted"),
     _heatmap_check("campaign_message_open_heatmap", "campaign_id, message_id", "int_message_heatmap_cells_counted"),
