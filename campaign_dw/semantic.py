@@ -164,6 +164,11 @@ class SemanticLayer:
         semantic_manifest = parse_manifest_from_dbt_generated_manifest(json.dumps(self.manifest))
         self._engine = MetricFlowEngine(SemanticManifestLookup(semantic_manifest), _SqlOnly(engine))
 
+    @staticmethod
+    def group_by_name(name: str) -> str:
+        """MetricFlow's name of a group-by given as an alias (`language`) or as its own name."""
+        return DIMENSION_ALIASES.get(name, name)
+
     def sql(self, metric_names: Sequence[str], group_by: Sequence[str] = (), where: Sequence[str] = (),
             order_by: Sequence[str] = ()) -> str:
         """The SQL that answers the question; group-bys are MetricFlow names or aliases
@@ -176,14 +181,15 @@ class SemanticLayer:
             raise SemanticLayerError(f"unknown metric {', '.join(unknown)}; the metrics are: {', '.join(sorted(self.metrics))}")
         request = MetricFlowQueryRequest.create(
             metric_names=list(metric_names),
-            group_by_names=[DIMENSION_ALIASES.get(g, g) for g in group_by],
+            group_by_names=[self.group_by_name(g) for g in group_by],
             where_constraints=list(where) or None,
-            order_by_names=[DIMENSION_ALIASES.get(o, o) for o in order_by] or None,
+            order_by_names=[self.group_by_name(o) for o in order_by] or None,
         )
         try:
             return self._engine.explain(request).sql_statement.sql
         except Exception as error:  # MetricFlow's own errors name the unknown dimension and the choices
-            raise SemanticLayerError(str(error).strip().splitlines()[0] if str(error).strip() else repr(error)) from error
+            lines = [line for line in str(error).splitlines() if line.strip()] or [repr(error)]
+            raise SemanticLayerError("\n".join(lines[:25])) from error
 
     def query(self, run: Callable[[str], list[dict]], metric_names: Sequence[str], group_by: Sequence[str] = (),
               where: Sequence[str] = (), order_by: Sequence[str] = ()) -> list[dict]:

@@ -75,6 +75,16 @@ def main(argv: list[str] | None = None) -> int:
     bi_export.add_argument("out", type=Path)
     bi_export.add_argument("--manifest", type=Path, help="the dbt manifest (default: dbt_project/target/manifest.json)")
     bi_export.add_argument("--database-name", default="campaign_dw", help="the database's name in the BI tool")
+    metrics = commands.add_parser(
+        "metrics", help="ask the semantic layer: rates and counts at any grain, from the serving copy (SPEC §8)")
+    metrics.add_argument("--metric", required=True,
+                         help="one or more metrics, comma-separated (open_rate,emails_sent); `--metric list` lists them")
+    metrics.add_argument("--by", default="",
+                         help="group by, comma-separated: language, owner, status, campaign, message, step, "
+                              "day, week, month, quarter, year (or a MetricFlow name such as campaign__language)")
+    metrics.add_argument("--where", action="append", default=[],
+                         help="a filter in MetricFlow's syntax, e.g. \"{{ Dimension('campaign__language') }} = 'en'\"")
+    metrics.add_argument("--format", choices=("table", "csv", "json"), default="table")
     commands.add_parser("info", help="print warehouse, serving database, Parquet folder and last run as JSON")
     commands.add_parser("parse", help="prepare the dbt manifest (done by `make`; needed after a dbt change)")
 
@@ -171,6 +181,51 @@ def _bi(args: argparse.Namespace, settings: Settings) -> int:
         print(f"campaign-dw bi: {error}", file=sys.stderr)
         return 2
     print(json.dumps(summary, indent=2))
+    return 0
+
+
+def _metrics(args: argparse.Namespace, settings: Settings) -> int:
+    import csv
+    from datetime import datetime, time
+
+    from campaign_dw.semantic import SemanticLayer, SemanticLayerError
+
+    try:
+        layer = SemanticLayer(config.DBT_PROJECT_DIR / "target")
+        if args.metric == "list":
+            for metric in layer.metrics.values():
+                print(f"{metric.name:28} {metric.description}")
+            return 0
+        by = [b.strip() for b in args.by.split(",") if b.strip()]
+        sql = layer.sql([m.strip() for m in args.metric.split(",") if m.strip()], by, args.where, by)
+    except SemanticLayerError as error:
+        print(f"campaign-dw metrics: {error}", file=sys.stderr)
+        return 2
+    serving = settings.paths.serving_database
+    if not serving.exists():
+        print(f"campaign-dw metrics: no serving copy at {serving} yet: run `campaign-dw build` first", file=sys.stderr)
+        return 1
+    with duckdb.connect(str(serving), read_only=True) as con:
+        cursor = con.execute(sql)
+        # MetricFlow names a group-by by its entity path (campaign__language): say it as asked.
+        asked = {SemanticLayer.group_by_name(b): b for b in by}
+        columns = [asked.get(d[0], d[0]) for d in cursor.description]
+        # A month or a day is a date, whatever type MetricFlow's truncation gives it.
+        rows = [tuple(v.date() if isinstance(v, datetime) and v.time() == time() else v for v in row)
+                for row in cursor.fetchall()]
+    if args.format == "json":
+        print(json.dumps([dict(zip(columns, row)) for row in rows], indent=2, default=str))
+    elif args.format == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    else:
+        def cell(value) -> str:
+            return "-" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)
+        table = [columns] + [[cell(v) for v in row] for row in rows]
+        widths = [max(len(r[i]) for r in table) for i in range(len(columns))]
+        for line in table:
+            print("  ".join(v.rjust(w) for v, w in zip(line, widths)))
     return 0
 
 
@@ -326,6 +381,7 @@ def _spark_cluster(args: argparse.Namespace, settings: Settings) -> int:
 
 COMMANDS = {
     "bi": _bi,
+    "metrics": _metrics,
     "spark-cluster": _spark_cluster,
     "dashboard": _dashboard,
     "docs": _docs,

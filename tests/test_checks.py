@@ -113,7 +113,8 @@ CORRUPTIONS = [
         "update marts.campaign_message_metrics set emails_opened_by_people = emails_opened_by_people - 1, "
         "people_open_rate = (emails_opened_by_people - 1) / emails_delivered, "
         "people_click_through_rate = emails_clicked_by_people / (emails_opened_by_people - 1) where message_id = 'M11'",
-        {"marts/campaign_metrics:campaign_equals_sum_of_messages"},
+        {"marts/campaign_metrics:campaign_equals_sum_of_messages",
+         "marts/email_counts_daily:days_add_up_to_their_message"},
     ),
     (
         # An open lost in one viewer zone's cells (a wrong local time conversion, say).
@@ -126,6 +127,25 @@ CORRUPTIONS = [
         "insert into marts.campaign_message_link_clicks values ('C1', 'M11', 'L3', "
         "'https://acme.example/unsubscribe', 'unsubscribe', 1, 1, 1, 1)",
         {"marts/campaign_message_link_clicks:no_footer_link_listed"},
+    ),
+    (
+        # A day's count lost between the message counts and the BI tools' fact.
+        "update marts.email_counts_daily set emails_opened = emails_opened - 1 where rowid = "
+        "(select min(rowid) from marts.email_counts_daily where emails_opened > 0)",
+        {"marts/email_counts_daily:days_add_up_to_their_message",
+         "marts/metrics_rollup:rollup_equals_the_semantic_layer"},
+    ),
+    (
+        # The English open rate as an average of the campaigns' rates, with the count unchanged
+        # (the rate and the semantic layer both disagree with it).
+        "update marts.metrics_rollup set open_rate = (31 / 150 + 1 / 2) / 2 where grain = 'language' and language = 'en'",
+        {"marts/metrics_rollup:rates_match_their_definition",
+         "marts/metrics_rollup:rollup_equals_the_semantic_layer"},
+    ),
+    (
+        # A rollup group gone (a grain computed from fewer rows).
+        "delete from marts.metrics_rollup where grain = 'owner_month' and owner_user_id = 'U2'",
+        {"marts/metrics_rollup:rollup_equals_the_semantic_layer"},
     ),
 ]
 
@@ -294,3 +314,25 @@ def test_the_drift_alarm_finds_a_wrong_count_that_no_build_looks_at_again(sample
     assert drift.status == "failure"
     assert drift.cause.startswith("step recount_every_campaign failed: drift: 2 of ")
     assert "repairs the marts" in drift.cause
+
+
+def test_rollup_rule_finds_a_wrong_rate_a_wrong_count_and_a_missing_group():
+    from orchestration.defs.checks import rollup_mismatches
+
+    def row(grain, language, sent, delivered, opened):
+        return {"grain": grain, "campaign_id": None, "language": language, "owner_user_id": None,
+                "send_month": None, "emails_sent": sent, "emails_delivered": delivered,
+                "emails_opened": opened, "open_rate": opened / delivered if delivered else None}
+
+    semantic = [row("language", "en", 162, 152, 31), row("language", None, 5, 0, 0),
+                # MetricFlow's overall row of an empty fact: NULL sums, no group
+                {**row("overall", None, 0, 0, 0), "emails_sent": None}]
+    counts, rates = ("emails_sent", "emails_delivered", "emails_opened"), ("open_rate",)
+    assert rollup_mismatches(semantic[:2], semantic, counts, rates) == []
+    averaged = [{**semantic[0], "open_rate": 0.35}, semantic[1]]
+    assert [b["rate"] for b in rollup_mismatches(averaged, semantic, counts, rates)] == ["open_rate"]
+    zero_not_null = [semantic[0], {**semantic[1], "open_rate": 0.0}]
+    assert len(rollup_mismatches(zero_not_null, semantic, counts, rates)) == 1
+    assert rollup_mismatches([semantic[0]], semantic, counts, rates)[0]["missing_from"] == "actual"
+    recounted = [{**semantic[0], "emails_opened": 30}, semantic[1]]
+    assert "emails_opened" in rollup_mismatches(recounted, semantic, counts, rates)[0]["differences"]

@@ -183,7 +183,7 @@ def test_serving_database_has_the_marts_and_no_personal_data(sample_warehouse):
     assert {t for _, t in tables} == {
         "campaign_overview", "campaign_messages", "campaign_metrics", "campaign_message_metrics",
         "campaign_link_clicks", "campaign_message_link_clicks", "campaign_open_heatmap",
-        "campaign_message_open_heatmap",
+        "campaign_message_open_heatmap", "email_counts_daily", "metrics_rollup",
     }
     columns = {c for (c,) in query(serving, "select column_name from information_schema.columns")}
     assert not columns & {"email", "first_name", "last_name", "full_name"}
