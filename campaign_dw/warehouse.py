@@ -87,3 +87,26 @@ def connect(path: Path, read_only: bool = False, config: dict[str, str] | None =
         yield con
     finally:
         con.close()
+
+
+# Per-campaign tables that an earlier version kept without a column this version counts with
+# (SPEC §8's send date). Their rows cannot be completed in place (the values come from the
+# facts): the table is dropped before dbt runs, and its model rebuilds every campaign once.
+# Before dbt, not in a dbt hook: dbt has looked up the relations by the time its hooks run.
+COLUMNS_ADDED = (
+    ("intermediate", "int_emails_flagged", "send_date"),
+    ("intermediate", "int_message_emails_counted", "send_date"),
+)
+
+
+def drop_tables_missing_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Drop the tables of COLUMNS_ADDED that lack their column; returns their names."""
+    dropped = []
+    for schema, table, column in COLUMNS_ADDED:
+        columns = {c for (c,) in con.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+            [schema, table]).fetchall()}
+        if columns and column not in columns:
+            con.execute(f'drop table "{schema}"."{table}"')
+            dropped.append(f"{schema}.{table}")
+    return dropped

@@ -238,3 +238,23 @@ def test_a_warehouse_of_the_earlier_event_layout_builds_on(sample_copy):
     assert query(sample_copy.warehouse, "select count(*) from information_schema.tables "
                  "where table_name = 'int_email_engagements_classified'") == [(0,)]
     assert [query(sample_copy.warehouse, sql) for sql in marts] == before
+
+
+@pytest.mark.slow
+def test_a_warehouse_without_send_dates_rebuilds_its_email_counts_once(sample_copy):
+    """Upgrade to SPEC §8's layout: a warehouse whose email flags and message counts were kept
+    without send_date builds on with nothing new loaded; those two tables are rebuilt for every
+    campaign (not only the touched ones, of which there are none), and every mart is as before."""
+    marts = [f"select * from marts.{table} order by all" for table in MART_TABLES]
+    before = [query(sample_copy.warehouse, sql) for sql in marts]
+    with duckdb.connect(str(sample_copy.warehouse)) as con:
+        for table in ("int_emails_flagged", "int_message_emails_counted"):
+            con.execute(f"alter table intermediate.{table} drop column send_date")
+    report = build(sample_copy)
+    assert report.status == "success", report.problems
+    for table in ("int_emails_flagged", "int_message_emails_counted"):
+        columns = {c for (c,) in query(sample_copy.warehouse, "select column_name from information_schema.columns "
+                                       f"where table_name = '{table}'")}
+        assert "send_date" in columns, table
+    assert query(sample_copy.warehouse, "select count(*) from intermediate.int_emails_flagged") == [(165,)]
+    assert [query(sample_copy.warehouse, sql) for sql in marts] == before

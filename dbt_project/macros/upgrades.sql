@@ -34,25 +34,3 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- on-run-start: per-campaign tables an earlier version built without a column this version
-    counts with. Their rows cannot be completed in place (the column's values come from the
-    facts), so the table is dropped and its model rebuilds every campaign in this build,
-    the models downstream of it (incremental or not) reading the complete rows. -#}
-{% macro drop_tables_missing_columns() -%}
-    {%- set needed = [
-        ('intermediate', 'int_emails_flagged', 'send_date'),
-        ('intermediate', 'int_message_emails_counted', 'send_date'),
-    ] -%}
-    {%- if execute -%}
-        {%- for schema, name, column in needed -%}
-            {%- set relation = adapter.get_relation(database=target.database, schema=schema, identifier=name) -%}
-            {%- if relation is not none -%}
-                {%- set existing = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
-                {%- if column not in existing -%}
-                    {%- do adapter.drop_relation(relation) -%}
-                {%- endif -%}
-            {%- endif -%}
-        {%- endfor -%}
-    {%- endif -%}
-    select 1
-{%- endmacro %}

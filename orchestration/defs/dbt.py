@@ -12,6 +12,7 @@ from dbt.version import __version__ as dbt_version
 from packaging import version
 
 from campaign_dw.config import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from campaign_dw.warehouse import connect, drop_tables_missing_columns
 from orchestration.defs.resources import WarehouseResource
 
 
@@ -126,6 +127,10 @@ def warehouse_dbt_models(
     args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(warehouse.settings.dbt_vars())]
     if config.full_refresh:
         args.append("--full-refresh")
+    elif warehouse.target == "duckdb":
+        with connect(warehouse.paths.warehouse, config=warehouse.settings.duckdb_config) as con:
+            for table in drop_tables_missing_columns(con):
+                context.log.info(f"{table} is of an earlier layout: rebuilt for every campaign in this build")
     # One target folder per warehouse: dbt keeps its parse state there, and the next run
     # against the same warehouse (same profile) re-parses only what changed.
     invocation = dbt.cli(args, context=context, target_path=warehouse.paths.dbt_target_dir)
