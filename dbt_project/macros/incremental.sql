@@ -1,5 +1,5 @@
 {#-
-  How a build reads only what changed. Two patterns, nothing else (README "Incremental runs"):
+  How a build reads only what changed. Two patterns, nothing else (docs/incremental.md):
 
   1. Append by arrival. The loader numbers each raw table's rows in arrival order (`_row_id`).
      Typed staging of the large dimensions, the de-duplicated facts (which read the typed
@@ -76,7 +76,7 @@
     everything on a full one. The touched campaigns are read once, when the model compiles
     (after int_campaigns_touched was built), and written as literals: a constant filter
     reaches the scan of the sends beneath the events' views, where an IN subquery is applied
-    only after their joins (2.5x the time of a +1% build's readers at 10M events). Beyond
+    only after their joins (much slower for a +1% build's readers). Beyond
     max_literal_campaigns (a build that recomputes most campaigns of a large warehouse) the
     subquery: the filter then keeps most rows anyway, and the SQL stays small. -#}
 {% macro in_touched_campaigns(column='campaign_id') -%}
@@ -104,10 +104,8 @@
 {%- endmacro %}
 
 {#- The row order of a per-campaign table (DuckDB; ends the model's query): a campaign's rows
-    side by side, so its ids and times compress to little (measured at 10M events when the
-    email flags and tracked opens still copied each email's prospect and send time: the flags
-    64 MiB so, 82 MiB in the order they were computed; the tracked opens 51 against 75; link
-    clicks 18 against 31) and a rebuilt campaign's rows are written together. Spark's tables
+    side by side, so its ids and times compress to little (benchmarks/README.md) and a rebuilt
+    campaign's rows are written together. Spark's tables
     are written whole each build: a global sort there costs a shuffle for no gain. -#}
 {% macro campaign_order(columns=['campaign_id']) -%}
     {%- if target.type == 'duckdb' -%}
