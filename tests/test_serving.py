@@ -89,5 +89,11 @@ def test_docs_site_is_built_from_the_warehouse_and_served_on_localhost(sample_co
                 assert time.monotonic() < deadline, "the docs site never answered"
                 time.sleep(1)
     finally:
-        os.killpg(server.pid, 9)
-        server.wait()
+        # SIGTERM, as a process manager stops it: the CLI ends the docs server it started in a
+        # session of its own (a SIGKILL to the CLI's group would leave that server running).
+        server.terminate()
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, 9)
+            server.wait()
