@@ -10,7 +10,7 @@ DUCKDB1 := .venv-duckdb1/bin/python
 SUPERSET := .venv-superset/bin/superset
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.md' \) -print)
 
-.PHONY: setup run test test-fast bench ui dashboard docs spark-cluster clean
+.PHONY: setup run lint test test-fast bench ui dashboard docs spark-cluster clean
 
 setup: $(BIN)/campaign-dw $(MANIFEST) $(DUCKDB1)
 
@@ -42,12 +42,17 @@ run: setup
 # Two workers (pytest-xdist): most of a test's time is one process waiting on another (dbt,
 # Dagster, Spark's JVM, a browser), so two share the machine's cores well. PYTEST_WORKERS=0: one.
 PYTEST_WORKERS ?= 2
-test: setup $(SUPERSET)
+test: setup $(SUPERSET) lint
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 # The edit-test loop: everything but the slow tier (generated warehouses, kills, Spark, browser).
-test-fast: setup
+test-fast: setup lint
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal -m "not slow"
+
+# ruff, configured in pyproject.toml (also a pre-commit hook: .pre-commit-config.yaml).
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: setup
 	$(BIN)/python benchmarks/bench.py

@@ -34,9 +34,16 @@ from campaign_dw import config
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).with_name("campaign-dw"))
-MARTS = ("campaign_overview", "campaign_messages", "campaign_metrics", "campaign_message_metrics",
-         "campaign_link_clicks", "campaign_message_link_clicks", "campaign_open_heatmap",
-         "campaign_message_open_heatmap")
+MARTS = (
+    "campaign_overview",
+    "campaign_messages",
+    "campaign_metrics",
+    "campaign_message_metrics",
+    "campaign_link_clicks",
+    "campaign_message_link_clicks",
+    "campaign_open_heatmap",
+    "campaign_message_open_heatmap",
+)
 
 
 def progress(message: str) -> None:
@@ -53,8 +60,10 @@ def run(args: list[str], env: dict) -> tuple[float, float]:
     seconds = time.monotonic() - started
     if status != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{process.stderr.read()[-3000:]}")
-    progress(f"{' '.join(Path(a).name if '/' in a else a for a in args[1:])}: {seconds:.1f} s, "
-             f"peak RSS {usage.ru_maxrss / 1024:,.0f} MiB")
+    progress(
+        f"{' '.join(Path(a).name if '/' in a else a for a in args[1:])}: {seconds:.1f} s, "
+        f"peak RSS {usage.ru_maxrss / 1024:,.0f} MiB"
+    )
     return seconds, usage.ru_maxrss / 1024
 
 
@@ -70,10 +79,14 @@ def slowest_steps(results: list[dict], top: int = 8) -> list[tuple[str, float]]:
     comes with where the time went."""
     if not results:
         return []
-    steps = sorted(((r["unique_id"].split(".", 2)[-1], r["execution_time"]) for r in results),
-                   key=lambda step: -step[1])
-    progress("  slowest dbt nodes: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in steps[:top])
-             + f"; all {len(steps)} nodes {sum(s for _, s in steps):.1f} s")
+    steps = sorted(
+        ((r["unique_id"].split(".", 2)[-1], r["execution_time"]) for r in results), key=lambda step: -step[1]
+    )
+    progress(
+        "  slowest dbt nodes: "
+        + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in steps[:top])
+        + f"; all {len(steps)} nodes {sum(s for _, s in steps):.1f} s"
+    )
     return steps[:top]
 
 
@@ -96,8 +109,12 @@ def phases(dagster_home: Path, started: float, seconds: float, results: list[dic
     run_start = marks[DagsterEventType.RUN_START]
     run_end = marks.get(DagsterEventType.RUN_SUCCESS, marks.get(DagsterEventType.RUN_FAILURE))
     dbt_start, dbt_end = steps.pop("warehouse_dbt_models")
-    times = [datetime.fromisoformat(t[key]).timestamp()
-             for r in results for t in r["timing"] for key in ("started_at", "completed_at")]
+    times = [
+        datetime.fromisoformat(t[key]).timestamp()
+        for r in results
+        for t in r["timing"]
+        for key in ("started_at", "completed_at")
+    ]
     first_node, last_node = (min(times), max(times)) if times else (dbt_start, dbt_end)
 
     def span(names: set[str]) -> float:
@@ -157,8 +174,13 @@ def run_floor(raw: Path, floor_db: Path, memory_limit: str | None) -> tuple[floa
     largest size its one big query can spill more than the disk holds) is a figure too, and
     must not cost the +1% measurement that comes after it. In a process of its own: a process
     forked later would start with the floor's memory and report it as its own peak RSS."""
-    args = [sys.executable, str(Path(__file__).with_name("floor.py")), str(raw), str(floor_db),
-            *(["--memory-limit", memory_limit] if memory_limit else [])]
+    args = [
+        sys.executable,
+        str(Path(__file__).with_name("floor.py")),
+        str(raw),
+        str(floor_db),
+        *(["--memory-limit", memory_limit] if memory_limit else []),
+    ]
     try:
         process = subprocess.run(args, capture_output=True, text=True, check=False)
     finally:
@@ -174,18 +196,27 @@ def run_floor(raw: Path, floor_db: Path, memory_limit: str | None) -> tuple[floa
     return seconds, ""
 
 
-def bench(events: int, work: Path, memory_limit: str | None, target: str = "duckdb", with_floor: bool = True,
-          reuse_data: bool = False) -> dict:
+def bench(
+    events: int,
+    work: Path,
+    memory_limit: str | None,
+    target: str = "duckdb",
+    with_floor: bool = True,
+    reuse_data: bool = False,
+) -> dict:
     raw = work / f"raw-{events}"
     increment = work / f"raw-{events}-increment"
     warehouse = work / f"wh-{target}-{events}" / "warehouse.duckdb"
     # The generator is deterministic: --reuse-data keeps the first batch an earlier run
     # generated (its +1% batch was moved out of it, and is generated again below).
     reuse = reuse_data and (raw / "email_events").is_dir()
-    for path in ((increment, warehouse.parent) if reuse else (raw, increment, warehouse.parent)):
+    for path in (increment, warehouse.parent) if reuse else (raw, increment, warehouse.parent):
         shutil.rmtree(path, ignore_errors=True)
-    env = {**{k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "CAMPAIGN_DW_LANDING")},
-           "CAMPAIGN_DW_WAREHOUSE": str(warehouse), "CAMPAIGN_DW_TARGET": target}
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "CAMPAIGN_DW_LANDING")},
+        "CAMPAIGN_DW_WAREHOUSE": str(warehouse),
+        "CAMPAIGN_DW_TARGET": target,
+    }
     if memory_limit:
         env["CAMPAIGN_DW_DUCKDB_MEMORY_LIMIT"] = memory_limit
 
@@ -207,7 +238,9 @@ def bench(events: int, work: Path, memory_limit: str | None, target: str = "duck
         for part in table_dir.glob("batch-0001*"):
             (increment / table_dir.name).mkdir(parents=True, exist_ok=True)
             shutil.move(part, increment / table_dir.name / part.name)
-    new_events = duckdb.execute(f"select count(*) from read_parquet('{increment}/email_events/*.parquet')").fetchone()[0]
+    new_events = duckdb.execute(f"select count(*) from read_parquet('{increment}/email_events/*.parquet')").fetchone()[
+        0
+    ]
     inc_load_s, _ = run([CLI, "load", str(increment)], env)
     inc_build_s, inc_rss, inc_steps, inc_phases = build(increment, env)
 
@@ -218,9 +251,11 @@ def bench(events: int, work: Path, memory_limit: str | None, target: str = "duck
     landed_bytes = sum(f.stat().st_size for f in config.paths(warehouse).landed_dir.rglob("*") if f.is_file())
     warehouse_bytes = warehouse.stat().st_size + landed_bytes
     serving_bytes = warehouse.with_name("warehouse_serving.duckdb").stat().st_size
-    progress(f"sizes: raw Parquet {raw_bytes / 2**20:,.0f} MiB, warehouse {warehouse_bytes / 2**20:,.0f} MiB "
-             f"({warehouse_bytes / raw_bytes:.1f}x; landing store {landed_bytes / 2**20:,.0f} MiB), "
-             f"serving copy {serving_bytes / 2**20:,.0f} MiB")
+    progress(
+        f"sizes: raw Parquet {raw_bytes / 2**20:,.0f} MiB, warehouse {warehouse_bytes / 2**20:,.0f} MiB "
+        f"({warehouse_bytes / raw_bytes:.1f}x; landing store {landed_bytes / 2**20:,.0f} MiB), "
+        f"serving copy {serving_bytes / 2**20:,.0f} MiB"
+    )
 
     return {
         "target": target,
@@ -258,10 +293,18 @@ def main() -> None:
     parser.add_argument("--memory-limit", default="8GB", help="DuckDB memory_limit for the runs (default 8GB)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "benchmarks" / "out")
     parser.add_argument("--target", choices=("duckdb", "spark"), default="duckdb", help="the engine dbt builds on")
-    parser.add_argument("--floor-up-to", type=size, default=None, metavar="SIZE",
-                        help="time the floor only for sizes up to this (default: every size)")
-    parser.add_argument("--reuse-data", action="store_true",
-                        help="use the raw files an earlier run generated for a size, when there are any")
+    parser.add_argument(
+        "--floor-up-to",
+        type=size,
+        default=None,
+        metavar="SIZE",
+        help="time the floor only for sizes up to this (default: every size)",
+    )
+    parser.add_argument(
+        "--reuse-data",
+        action="store_true",
+        help="use the raw files an earlier run generated for a size, when there are any",
+    )
     args = parser.parse_args()
     sizes = [size(s) for s in args.sizes.split(",")] + ([100_000_000] if args.with_100m else [])
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -279,22 +322,45 @@ def main() -> None:
 
 def summary(results: list[dict], memory_limit: str, target: str) -> list[str]:
     """The lines `make bench` prints at the end: the machine, then one row per size."""
-    lines = [f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-             f"DuckDB {duckdb.__version__}, memory_limit {memory_limit}, target {target}"]
-    header = ("events", "load+build s", "events/s", "peak RSS MiB", "floor s", "x floor", "equal",
-              "no-op build s", "+1% events", "+1% load+build s", "% of full", "warehouse / raw")
+    lines = [
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"DuckDB {duckdb.__version__}, memory_limit {memory_limit}, target {target}"
+    ]
+    header = (
+        "events",
+        "load+build s",
+        "events/s",
+        "peak RSS MiB",
+        "floor s",
+        "x floor",
+        "equal",
+        "no-op build s",
+        "+1% events",
+        "+1% load+build s",
+        "% of full",
+        "warehouse / raw",
+    )
     lines.append(" | ".join(header))
     lines.append(" | ".join("---" for _ in header))
     for r in results:
-        lines.append(" | ".join([
-            f"{r['events']:,}", f"{r['full_s']:.1f} ({r['load_s']:.1f}+{r['build_s']:.1f})", f"{r['events_per_s']:,.0f}",
-            f"{r['peak_rss_mib']:,.0f}",
-            f"{r['floor_s']:.1f}" if r["floor_s"] else "-", f"{r['ratio_to_floor']:.1f}" if r["floor_s"] else "-",
-            {True: "yes", False: "NO", None: "-"}[r["floor_equal"]], f"{r['noop_build_s']:.1f}",
-            f"{r['increment_events']:,}",
-            f"{r['increment_load_s'] + r['increment_build_s']:.1f}", f"{100 * r['increment_share_of_full']:.0f}%",
-            f"{r['warehouse_bytes'] / 2**20:,.0f} / {r['raw_bytes'] / 2**20:,.0f} MiB ({r['warehouse_to_raw']:.1f}x)",
-        ]))
+        lines.append(
+            " | ".join(
+                [
+                    f"{r['events']:,}",
+                    f"{r['full_s']:.1f} ({r['load_s']:.1f}+{r['build_s']:.1f})",
+                    f"{r['events_per_s']:,.0f}",
+                    f"{r['peak_rss_mib']:,.0f}",
+                    f"{r['floor_s']:.1f}" if r["floor_s"] else "-",
+                    f"{r['ratio_to_floor']:.1f}" if r["floor_s"] else "-",
+                    {True: "yes", False: "NO", None: "-"}[r["floor_equal"]],
+                    f"{r['noop_build_s']:.1f}",
+                    f"{r['increment_events']:,}",
+                    f"{r['increment_load_s'] + r['increment_build_s']:.1f}",
+                    f"{100 * r['increment_share_of_full']:.0f}%",
+                    f"{r['warehouse_bytes'] / 2**20:,.0f} / {r['raw_bytes'] / 2**20:,.0f} MiB ({r['warehouse_to_raw']:.1f}x)",
+                ]
+            )
+        )
         lines += [f"  differs: {line}" for line in r["differences"]]
         if r["floor_error"]:
             lines.append(f"  floor of {r['events']:,} events: {r['floor_error']}")
@@ -304,19 +370,39 @@ def summary(results: list[dict], memory_limit: str, target: str) -> list[str]:
 def write_results(report: list[str], results: list[dict], sizes: list[int]) -> Path:
     """The run's record, to commit: benchmarks/results/<date>-<commit>-<sizes>.md holds what was
     printed, with each build's phases and slowest dbt nodes (benchmarks/README.md)."""
-    commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty", "--abbrev=7"],
-                            capture_output=True, text=True, check=False).stdout.strip() or "unknown"
-    label = "-".join(f"{n // 10**6}M" if n % 10**6 == 0 else f"{n // 1000}K" if n % 1000 == 0 else str(n)
-                     for n in sizes)
+    commit = (
+        subprocess.run(
+            ["git", "-C", str(ROOT), "describe", "--always", "--dirty", "--abbrev=7"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        or "unknown"
+    )
+    label = "-".join(
+        f"{n // 10**6}M" if n % 10**6 == 0 else f"{n // 1000}K" if n % 1000 == 0 else str(n) for n in sizes
+    )
     path = ROOT / "benchmarks" / "results" / f"{datetime.now().strftime('%Y-%m-%d')}-{commit}-{label}.md"
-    text = [f"# {label}, {datetime.now().strftime('%Y-%m-%d')}, at {commit}", "",
-            f"`{' '.join(['python', 'benchmarks/bench.py', *sys.argv[1:]])}`", "", "```", *report, "```"]
+    text = [
+        f"# {label}, {datetime.now().strftime('%Y-%m-%d')}, at {commit}",
+        "",
+        f"`{' '.join(['python', 'benchmarks/bench.py', *sys.argv[1:]])}`",
+        "",
+        "```",
+        *report,
+        "```",
+    ]
     for r in results:
         text += ["", f"{r['events']:,} events, phases of each build (s):"]
-        text += [f"- {build}: " + ", ".join(f"{name} {value:.1f}" for name, value in split.items())
-                 for build, split in r["phases"].items()]
-        text += [f"- slowest dbt nodes, {build}: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in steps)
-                 for build, steps in r["slowest_dbt_nodes"].items() if steps]
+        text += [
+            f"- {build}: " + ", ".join(f"{name} {value:.1f}" for name, value in split.items())
+            for build, split in r["phases"].items()
+        ]
+        text += [
+            f"- slowest dbt nodes, {build}: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in steps)
+            for build, steps in r["slowest_dbt_nodes"].items()
+            if steps
+        ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(text) + "\n")
     return path

@@ -48,16 +48,16 @@ def floor(raw: Path, database: Path, threads: int | None = None, memory_limit: s
 
         con.execute(f"""
             create schema if not exists marts;
-            create temp table campaigns as {latest('campaigns', 'campaign_id')};
-            create temp table messages as {latest('campaign_messages', 'message_id')};
-            create temp table links as {latest('message_links', 'link_id')};
-            create temp table users as {latest('users', 'user_id')};
-            create temp table memberships as {latest('audience_memberships', 'campaign_id, prospect_id')};
+            create temp table campaigns as {latest("campaigns", "campaign_id")};
+            create temp table messages as {latest("campaign_messages", "message_id")};
+            create temp table links as {latest("message_links", "link_id")};
+            create temp table users as {latest("users", "user_id")};
+            create temp table memberships as {latest("audience_memberships", "campaign_id, prospect_id")};
 
             create temp table sends as
             select s.email_id, s.campaign_id, s.message_id, s.prospect_id
             from (select *, row_number() over (partition by email_id order by filename, file_row_number) rn
-                  from read_parquet({parts('email_sends')}, filename = true, file_row_number = true)) s
+                  from read_parquet({parts("email_sends")}, filename = true, file_row_number = true)) s
             join messages m on m.message_id = s.message_id and m.campaign_id = s.campaign_id
             join campaigns c on c.campaign_id = s.campaign_id
             where s.rn = 1 and s.email_id is not null and s.sent_at is not null;
@@ -67,7 +67,7 @@ def floor(raw: Path, database: Path, threads: int | None = None, memory_limit: s
                 select event_id, email_id, lower(event_type) as event_type,
                        try_cast(occurred_at as timestamptz) as occurred_at, lower(bounce_type) as bounce_type,
                        link_id, url, filename, file_row_number
-                from read_parquet({parts('email_events')}, filename = true, file_row_number = true, union_by_name = true)
+                from read_parquet({parts("email_events")}, filename = true, file_row_number = true, union_by_name = true)
             ),
             valid as (
                 select * from typed
@@ -105,9 +105,13 @@ def floor(raw: Path, database: Path, threads: int | None = None, memory_limit: s
             count(*) filter (sb)::bigint emails_soft_bounced, count(*) filter (o)::bigint emails_opened,
             count(*) filter (c)::bigint emails_clicked, count(*) filter (r)::bigint emails_replied,
             count(*) filter (u)::bigint emails_unsubscribed, count(*) filter (sp)::bigint emails_marked_spam"""
-        zero = ", ".join(f"coalesce({c}, 0) as {c}" for c in (
-            "emails_sent emails_delivered emails_bounced emails_hard_bounced emails_soft_bounced emails_opened "
-            "emails_clicked emails_replied emails_unsubscribed emails_marked_spam").split())
+        zero = ", ".join(
+            f"coalesce({c}, 0) as {c}"
+            for c in (
+                "emails_sent emails_delivered emails_bounced emails_hard_bounced emails_soft_bounced emails_opened "
+                "emails_clicked emails_replied emails_unsubscribed emails_marked_spam"
+            ).split()
+        )
         rates = """, emails_delivered / nullif(emails_sent, 0)::double as delivery_rate,
             emails_bounced / nullif(emails_sent, 0)::double as bounce_rate,
             emails_unsubscribed / nullif(emails_delivered, 0)::double as unsubscribe_rate,
@@ -179,7 +183,9 @@ def floor(raw: Path, database: Path, threads: int | None = None, memory_limit: s
 if __name__ == "__main__":
     import argparse
 
-    parser = argparse.ArgumentParser(description="Build the marts of a folder of raw Parquet files; prints the seconds.")
+    parser = argparse.ArgumentParser(
+        description="Build the marts of a folder of raw Parquet files; prints the seconds."
+    )
     parser.add_argument("raw", type=Path)
     parser.add_argument("database", type=Path)
     parser.add_argument("--memory-limit")

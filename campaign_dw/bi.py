@@ -56,7 +56,7 @@ class DefinitionError(ValueError):
 @dataclass(frozen=True)
 class Count:
     name: str
-    expr: str               # a column of the fact (a measure's expr)
+    expr: str  # a column of the fact (a measure's expr)
     label: str
     description: str = ""
 
@@ -68,7 +68,7 @@ class Count:
 @dataclass(frozen=True)
 class Rate:
     name: str
-    numerator: str          # expressions over the fact's columns
+    numerator: str  # expressions over the fact's columns
     denominator: str
     label: str
     description: str = ""
@@ -90,7 +90,7 @@ class Rate:
 class Definitions:
     counts: tuple[Count, ...]
     rates: tuple[Rate, ...]
-    source: str             # where they were read: the semantic layer or the macro
+    source: str  # where they were read: the semantic layer or the macro
 
 
 def _label(name: str) -> str:
@@ -105,7 +105,8 @@ def read_definitions(manifest_path: Path) -> Definitions:
         manifest = json.loads(manifest_path.read_text())
     except FileNotFoundError:
         raise DefinitionError(
-            f"no dbt manifest at {manifest_path}: prepare it with `campaign-dw parse` (or `make setup`)") from None
+            f"no dbt manifest at {manifest_path}: prepare it with `campaign-dw parse` (or `make setup`)"
+        ) from None
     except ValueError as error:
         raise DefinitionError(f"the dbt manifest {manifest_path} is not JSON: {error}") from None
     ratios = [m for m in (manifest.get("metrics") or {}).values() if m.get("type") == "ratio"]
@@ -126,8 +127,10 @@ def _from_semantic_layer(manifest: dict, ratios: list[dict]) -> Definitions:
         if measure is None:
             raise DefinitionError(f"{where}: measure {measure_name!r} is in no semantic model")
         if (measure.get("agg") or "").lower() != "sum":
-            raise DefinitionError(f"{where}: measure {measure_name!r} aggregates with {measure.get('agg')!r}, "
-                                  "not sum: a ratio of sums needs additive counts")
+            raise DefinitionError(
+                f"{where}: measure {measure_name!r} aggregates with {measure.get('agg')!r}, "
+                "not sum: a ratio of sums needs additive counts"
+            )
         expr = str(measure.get("expr") or measure_name).strip()
         if not _IDENTIFIER.fullmatch(expr):
             raise DefinitionError(f"{where}: measure {measure_name!r} has expr {expr!r}; expected a column name")
@@ -137,25 +140,39 @@ def _from_semantic_layer(manifest: dict, ratios: list[dict]) -> Definitions:
         where = f"ratio metric {ratio['name']!r}"
         ref = (ratio.get("type_params") or {}).get(which) or {}
         if ref.get("filter") or ref.get("offset_window") or ref.get("offset_to_grain"):
-            raise DefinitionError(f"{where}: its {which} has a filter or an offset, which a saved "
-                                  "SUM metric cannot hold")
+            raise DefinitionError(
+                f"{where}: its {which} has a filter or an offset, which a saved SUM metric cannot hold"
+            )
         metric = metrics.get(ref.get("name"))
         if metric is None:
             raise DefinitionError(f"{where}: its {which} {ref.get('name')!r} is not a metric")
         params = metric.get("type_params") or {}
         if metric.get("type") != "simple" or not params.get("measure") or metric.get("filter"):
-            raise DefinitionError(f"{where}: its {which} {metric['name']!r} is not a simple, unfiltered "
-                                  "metric over one measure")
+            raise DefinitionError(
+                f"{where}: its {which} {metric['name']!r} is not a simple, unfiltered metric over one measure"
+            )
         return measure_expr(params["measure"]["name"], where)
 
     rates = tuple(
-        Rate(name=r["name"], numerator=side(r, "numerator"), denominator=side(r, "denominator"),
-             label=r.get("label") or _label(r["name"]), description=(r.get("description") or "").strip())
-        for r in ratios)
+        Rate(
+            name=r["name"],
+            numerator=side(r, "numerator"),
+            denominator=side(r, "denominator"),
+            label=r.get("label") or _label(r["name"]),
+            description=(r.get("description") or "").strip(),
+        )
+        for r in ratios
+    )
     counts = tuple(
-        Count(name=name, expr=measure_expr(name, f"measure {name!r}"), label=m.get("label") or _label(name),
-              description=(m.get("description") or "").strip())
-        for name, m in measures.items() if (m.get("agg") or "").lower() == "sum")
+        Count(
+            name=name,
+            expr=measure_expr(name, f"measure {name!r}"),
+            label=m.get("label") or _label(name),
+            description=(m.get("description") or "").strip(),
+        )
+        for name, m in measures.items()
+        if (m.get("agg") or "").lower() == "sum"
+    )
     return Definitions(counts, rates, "the dbt semantic layer (ratio metrics)")
 
 
@@ -177,7 +194,7 @@ def _returned_dict(source: str, name: str) -> str:
     for index in range(opening, len(source)):
         depth += {"{": 1, "}": -1}.get(source[index], 0)
         if depth == 0:
-            return source[opening:index + 1]
+            return source[opening : index + 1]
     raise DefinitionError(f"macro {name}(): unbalanced braces in its dict")
 
 
@@ -200,6 +217,7 @@ def _from_macros(manifest: dict, manifest_path: Path) -> Definitions:
 
 
 # ---- the serving copy ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Column:
@@ -237,23 +255,30 @@ def read_tables(serving: Path, tables: tuple[str, ...] = DATASET_TABLES) -> dict
             rows = con.execute(
                 "select column_name, data_type, comment from duckdb_columns() "
                 "where database_name = 'serving' and schema_name = ? and table_name = ? order by column_index",
-                [SCHEMA, table]).fetchall()
+                [SCHEMA, table],
+            ).fetchall()
             if not rows:
                 continue
             comment = con.execute(
                 "select comment from duckdb_tables() where database_name = 'serving' and schema_name = ? "
-                "and table_name = ?", [SCHEMA, table]).fetchone()
-            found[table] = Table(table, (comment[0] or "") if comment else "",
-                                 tuple(Column(n, t, c or "") for n, t, c in rows))
+                "and table_name = ?",
+                [SCHEMA, table],
+            ).fetchone()
+            found[table] = Table(
+                table, (comment[0] or "") if comment else "", tuple(Column(n, t, c or "") for n, t, c in rows)
+            )
     finally:
         con.close()
     if FACT_TABLE not in found:
-        raise DefinitionError(f"the serving database {serving} has no {SCHEMA}.{FACT_TABLE}: it was published by "
-                              "an older version; build again")
+        raise DefinitionError(
+            f"the serving database {serving} has no {SCHEMA}.{FACT_TABLE}: it was published by "
+            "an older version; build again"
+        )
     return found
 
 
 # ---- Superset -------------------------------------------------------------------------------
+
 
 def _uuid(*parts: str) -> str:
     return str(uuid.uuid5(NAMESPACE, "/".join(parts)))
@@ -267,25 +292,48 @@ def saved_metrics(table: Table, definitions: Definitions) -> list[dict]:
     metrics = []
     for count in definitions.counts:
         if count.expr in columns:
-            metrics.append({
-                "metric_name": count.name, "verbose_name": count.label, "metric_type": "sum",
-                "expression": count.sql, "description": count.description or described.get(count.expr) or None,
-                "d3format": COUNT_FORMAT, "currency": None, "extra": {}, "warning_text": None,
-            })
+            metrics.append(
+                {
+                    "metric_name": count.name,
+                    "verbose_name": count.label,
+                    "metric_type": "sum",
+                    "expression": count.sql,
+                    "description": count.description or described.get(count.expr) or None,
+                    "d3format": COUNT_FORMAT,
+                    "currency": None,
+                    "extra": {},
+                    "warning_text": None,
+                }
+            )
     for rate in definitions.rates:
         if rate.inputs <= columns:
-            text = (f"{rate.definition}: the ratio of the sums over the rows of each group, empty when "
-                    f"{rate.denominator} sums to 0 (never an average of rates).")
-            metrics.append({
-                "metric_name": rate.name, "verbose_name": rate.label, "metric_type": None,
-                "expression": rate.sql, "description": f"{rate.description} {text}".strip(),
-                "d3format": RATE_FORMAT, "currency": None, "extra": {}, "warning_text": None,
-            })
+            text = (
+                f"{rate.definition}: the ratio of the sums over the rows of each group, empty when "
+                f"{rate.denominator} sums to 0 (never an average of rates)."
+            )
+            metrics.append(
+                {
+                    "metric_name": rate.name,
+                    "verbose_name": rate.label,
+                    "metric_type": None,
+                    "expression": rate.sql,
+                    "description": f"{rate.description} {text}".strip(),
+                    "d3format": RATE_FORMAT,
+                    "currency": None,
+                    "extra": {},
+                    "warning_text": None,
+                }
+            )
     return metrics
 
 
-def superset_files(serving: Path, definitions: Definitions, database_name: str,
-                   tables: dict[str, Table] | None = None, now: datetime | None = None) -> dict[str, dict]:
+def superset_files(
+    serving: Path,
+    definitions: Definitions,
+    database_name: str,
+    tables: dict[str, Table] | None = None,
+    now: datetime | None = None,
+) -> dict[str, dict]:
     """{path inside the bundle: YAML document} for Superset's dataset import."""
     serving = Path(serving).resolve()
     tables = tables if tables is not None else read_tables(serving)
@@ -295,7 +343,8 @@ def superset_files(serving: Path, definitions: Definitions, database_name: str,
     database_uuid = _uuid("database", database_name)
     files: dict[str, dict] = {
         "metadata.yaml": {
-            "version": SUPERSET_VERSION, "type": "SqlaTable",
+            "version": SUPERSET_VERSION,
+            "type": "SqlaTable",
             "timestamp": (now or datetime.now(UTC)).isoformat(),
         },
         f"databases/{database_name}.yaml": {
@@ -326,8 +375,10 @@ def superset_files(serving: Path, definitions: Definitions, database_name: str,
         metrics = saved_metrics(table, definitions) if name in METRIC_TABLES else []
         description = table.description
         if name == ROLLUP_TABLE:
-            description = (f"{description} Its rows hold several grains: filter on one `grain`; its rate "
-                           f"columns are right row by row; for other groupings use {FACT_TABLE}'s saved metrics.").strip()
+            description = (
+                f"{description} Its rows hold several grains: filter on one `grain`; its rate "
+                f"columns are right row by row; for other groupings use {FACT_TABLE}'s saved metrics."
+            ).strip()
         files[f"datasets/{database_name}/{name}.yaml"] = {
             "table_name": name,
             "main_dttm_col": dttm[0] if dttm else None,
@@ -346,12 +397,23 @@ def superset_files(serving: Path, definitions: Definitions, database_name: str,
             "always_filter_main_dttm": False,
             "uuid": _uuid("dataset", database_uuid, SCHEMA, name),
             "metrics": metrics,
-            "columns": [{
-                "column_name": c.name, "verbose_name": None, "is_dttm": c.is_dttm, "is_active": True,
-                "type": c.type, "advanced_data_type": None, "groupby": True, "filterable": True,
-                "expression": None, "description": c.description or None, "python_date_format": None,
-                "extra": {},
-            } for c in table.columns],
+            "columns": [
+                {
+                    "column_name": c.name,
+                    "verbose_name": None,
+                    "is_dttm": c.is_dttm,
+                    "is_active": True,
+                    "type": c.type,
+                    "advanced_data_type": None,
+                    "groupby": True,
+                    "filterable": True,
+                    "expression": None,
+                    "description": c.description or None,
+                    "python_date_format": None,
+                    "extra": {},
+                }
+                for c in table.columns
+            ],
             "version": SUPERSET_VERSION,
             "database_uuid": database_uuid,
         }
@@ -378,7 +440,15 @@ def write_superset_bundle(out: Path, serving: Path, manifest: Path, database_nam
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    datasets = {p.rsplit("/", 1)[1].removesuffix(".yaml"): len(d["metrics"])
-                for p, d in files.items() if p.startswith("datasets/")}
-    return {"bundle": str(out), "database": database_name, "serving_database": str(Path(serving).resolve()),
-            "definitions": definitions.source, "datasets": datasets}
+    datasets = {
+        p.rsplit("/", 1)[1].removesuffix(".yaml"): len(d["metrics"])
+        for p, d in files.items()
+        if p.startswith("datasets/")
+    }
+    return {
+        "bundle": str(out),
+        "database": database_name,
+        "serving_database": str(Path(serving).resolve()),
+        "definitions": definitions.source,
+        "datasets": datasets,
+    }

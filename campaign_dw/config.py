@@ -134,8 +134,12 @@ class Settings:
         return replace(self, **changes)
 
     @classmethod
-    def from_env(cls, warehouse: str | os.PathLike | None = None, target: str | None = None,
-                 landing: str | os.PathLike | None = None) -> Settings:
+    def from_env(
+        cls,
+        warehouse: str | os.PathLike | None = None,
+        target: str | None = None,
+        landing: str | os.PathLike | None = None,
+    ) -> Settings:
         """Flags first, then the environment, then the defaults."""
         env = os.environ
         landing = landing or env.get("CAMPAIGN_DW_LANDING") or None

@@ -42,8 +42,18 @@ EVENTS_PER_MEMBERSHIP = 7.5  # measured average of the model below (sends x even
 INCREMENT_FRACTION = 0.01
 ROTATION = 20  # campaign c runs in batches K with c % ROTATION in {K, K + 1} (mod ROTATION)
 TIME_ZONES = [
-    "Europe/Paris", "America/New_York", "Asia/Kathmandu", "Asia/Kolkata", "Australia/Adelaide",
-    "America/Los_Angeles", "Europe/London", "Asia/Tokyo", "UTC", None, "Mars/Olympus_Mons", "America/Sao_Paulo",
+    "Europe/Paris",
+    "America/New_York",
+    "Asia/Kathmandu",
+    "Asia/Kolkata",
+    "Australia/Adelaide",
+    "America/Los_Angeles",
+    "Europe/London",
+    "Asia/Tokyo",
+    "UTC",
+    None,
+    "Mars/Olympus_Mons",
+    "America/Sao_Paulo",
 ]
 # Prospects' UTC offsets in minutes (their working hours decide when they open and click).
 PROSPECT_OFFSETS = [-480, -420, -300, -240, -180, 0, 60, 120, 330, 345, 540, 570]
@@ -93,8 +103,14 @@ def generate(out: Path, events: int = 100_000, seed: int = 42, increment: int = 
         con.execute("set preserve_insertion_order = false")
         if threads:
             con.execute(f"set threads = {int(threads)}")
-        _define(con, seed=seed, campaigns=campaigns, prospects=prospects,
-                memberships0=memberships0, per_increment=per_increment)
+        _define(
+            con,
+            seed=seed,
+            campaigns=campaigns,
+            prospects=prospects,
+            memberships0=memberships0,
+            per_increment=per_increment,
+        )
         written = _write_batch(con, out, increment, bounds, prospects)
     finally:
         con.close()
@@ -109,8 +125,9 @@ def generate(out: Path, events: int = 100_000, seed: int = 42, increment: int = 
     }
 
 
-def _define(con: duckdb.DuckDBPyConnection, seed: int, campaigns: int, prospects: int,
-            memberships0: int, per_increment: int) -> None:
+def _define(
+    con: duckdb.DuckDBPyConnection, seed: int, campaigns: int, prospects: int, memberships0: int, per_increment: int
+) -> None:
     zones = ", ".join("NULL" if z is None else f"'{z}'" for z in TIME_ZONES)
     offsets = ", ".join(str(o) for o in PROSPECT_OFFSETS)
     con.execute(f"""
@@ -266,19 +283,27 @@ def _write_batch(con, out: Path, batch: int, bounds, prospects: int) -> dict[str
         written[table] = con.execute("select count(*) from read_parquet(?)", [str(target)]).fetchone()[0]
 
     if batch == 0:
-        copy("users", """
+        copy(
+            "users",
+            """
             select 'U' || i as user_id, 'Recruiter ' || i as full_name, 'recruiter' || i || '@smartrecruit.example' as email,
                    timezone, timestamptz '2025-05-01 00:00:00+00' as updated_at
-            from zone_list""")
+            from zone_list""",
+        )
         campaign_rows = "select * from campaign_universe"
-        copy("campaign_messages", """
+        copy(
+            "campaign_messages",
+            """
             select k.campaign_id || '-M' || s.step as message_id, k.campaign_id, s.step as step_number,
                    'Step ' || s.step || ' of ' || k.campaign_id as subject,
                    '<p>Hello {{first_name}}, step ' || s.step || '</p>' as body_html,
                    case when s.step = 1 then 0 else 3 end as wait_days,
                    ts(k.started_at - interval 10 day) as updated_at
-            from campaign_universe k join range(1, 6) s(step) on s.step <= k.n_steps""")
-        copy("message_links", """
+            from campaign_universe k join range(1, 6) s(step) on s.step <= k.n_steps""",
+        )
+        copy(
+            "message_links",
+            """
             select k.campaign_id || '-M' || s.step || '-L' || l.j as link_id, k.campaign_id || '-M' || s.step as message_id,
                    case l.j when 1 then 'https://jobs.acme.example/' || k.campaign_id
                             when 2 then 'https://acme.example/team'
@@ -288,43 +313,59 @@ def _write_batch(con, out: Path, batch: int, bounds, prospects: int) -> dict[str
                    case l.j when 1 then 'see the role' when 2 then 'meet the team'
                             when 3 then 'unsubscribe' else 'privacy policy' end as anchor_text,
                    ts(k.started_at - interval 10 day) as updated_at
-            from campaign_universe k join range(1, 6) s(step) on s.step <= k.n_steps cross join range(1, 5) l(j)""")
-        copy("prospects", f"""
+            from campaign_universe k join range(1, 6) s(step) on s.step <= k.n_steps cross join range(1, 5) l(j)""",
+        )
+        copy(
+            "prospects",
+            f"""
             select 'P' || p as prospect_id, 'prospect' || p || '@mail.example' as email,
                    'First' || p as first_name, 'Last' || p as last_name,
                    timestamptz '2025-05-01 00:00:00+00' as updated_at
-            from range({prospects}) t(p)""")
+            from range({prospects}) t(p)""",
+        )
     else:
         # Newer versions: some campaigns change status, one user fixes their time zone.
         campaign_rows = f"""
             select * replace (case when status = 'running' then 'completed' else 'archived' end as status)
             from campaign_universe
             where (running_in(c, {batch}) and u(c, 'update_{batch}') < 0.5) or c = {batch} % (select count(*) from campaign_universe)"""
-        copy("users", f"""
+        copy(
+            "users",
+            f"""
             select 'U' || i as user_id, 'Recruiter ' || i as full_name, 'recruiter' || i || '@smartrecruit.example' as email,
                    'Asia/Kolkata' as timezone, timestamptz '2026-01-01 00:00:00+00' + to_days({batch}) as updated_at
-            from zone_list where i = 10""")
-    copy("campaigns", f"""
+            from zone_list where i = 10""",
+        )
+    copy(
+        "campaigns",
+        f"""
         select campaign_id, 'Campaign ' || campaign_id as name, 'U' || (1 + c % 12) as owner_user_id, status,
                (['en', 'fr', 'de', 'es'])[1 + c % 4] as language,
                case when status <> 'draft' then ts(started_at) end as started_at,
                case when status in ('completed', 'archived') then ts(started_at + interval 60 day) end as ended_at,
                ts(started_at - interval 14 day) as created_at,
                ts(started_at - interval 1 day) + to_days({batch}) as updated_at
-        from ({campaign_rows})""")
-    copy("audience_memberships", f"""
+        from ({campaign_rows})""",
+    )
+    copy(
+        "audience_memberships",
+        f"""
         select campaign_id, 'P' || p as prospect_id, ts(entered_at) as entered_at,
                case when outcome is not null then ts(entered_at + to_days(cast(last_step * 3 as integer))) end as exited_at,
                outcome as exit_reason,
                ts(entered_at + to_days(cast(last_step * 3 as integer))) as updated_at
-        from member_outcomes({lo}, {hi})""")
-    copy("email_sends", f"""
+        from member_outcomes({lo}, {hi})""",
+    )
+    copy(
+        "email_sends",
+        f"""
         select 'E' || e as email_id, campaign_id, campaign_id || '-M' || step as message_id,
                'P' || p as prospect_id, ts(sent_at) as sent_at
         from emails({lo}, {hi})
         union all  -- the tool replicates a few sends
         select 'E' || e, campaign_id, campaign_id || '-M' || step, 'P' || p, ts(sent_at)
-        from emails({lo}, {hi}) where u(e, 'replicated') < 0.002""")
+        from emails({lo}, {hi}) where u(e, 'replicated') < 0.002""",
+    )
 
     flagged = batch % 2 == 0  # the email service's machine_open flag: in even batches' files only
 
@@ -361,8 +402,15 @@ def _write_batch(con, out: Path, batch: int, bounds, prospects: int) -> dict[str
     if batch > 0:
         # late events of the previous batch, and a few of its events delivered again
         parts.append(event_rows(prev_lo, prev_hi, batch - 1, f"{_batch_of_event(str(batch - 1))} = {batch}", "c"))
-        parts.append(event_rows(prev_lo, prev_hi, batch - 1,
-                                f"{_batch_of_event(str(batch - 1))} = {batch - 1} and running_in(c, {batch}) and u(ev, 'again') < 0.003", "d"))
+        parts.append(
+            event_rows(
+                prev_lo,
+                prev_hi,
+                batch - 1,
+                f"{_batch_of_event(str(batch - 1))} = {batch - 1} and running_in(c, {batch}) and u(ev, 'again') < 0.003",
+                "d",
+            )
+        )
     # events that arrive before their send (orphans until the next batch)
     parts.append(event_rows(next_lo, next_hi, batch + 1, f"{_batch_of_event(str(batch + 1))} = {batch}", "e"))
     bad = f"""
@@ -375,10 +423,14 @@ def _write_batch(con, out: Path, batch: int, bounds, prospects: int) -> dict[str
             ('ORPHAN-{batch}-1', 'E-NEVER-SENT-{batch}', 'opened', '2026-01-01T00:00:00Z', null, null, null, null,
              '2026-01-01T00:00:00Z', null)
         ) t(event_id, email_id, event_type, occurred_at, bounce_type, link_id, url, user_agent, received_at, machine_open)"""
-    bad = "select " + ", ".join(
-        f"cast({c} as varchar) as {c}" for c in
-        "event_id email_id event_type occurred_at bounce_type link_id url user_agent received_at machine_open".split()
-    ) + f" from ({bad})"
+    bad = (
+        "select "
+        + ", ".join(
+            f"cast({c} as varchar) as {c}"
+            for c in "event_id email_id event_type occurred_at bounce_type link_id url user_agent received_at machine_open".split()
+        )
+        + f" from ({bad})"
+    )
     # Good rows keep typed timestamps; the quirks (text where a timestamp belongs) go to a
     # second part file of the same batch, as a second export of a real feed would.
     copy("email_events", " union all ".join(f"select * from ({p})" for p in parts))
@@ -390,4 +442,3 @@ def _write_batch(con, out: Path, batch: int, bounds, prospects: int) -> dict[str
 
 def _sql_list(values: list[str]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
-

@@ -108,9 +108,11 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection, paths: Paths) -> None:
     con.execute(f"create table if not exists raw._load_log ({LEDGER_COLUMNS})")
     for column in ("landed_file varchar", "first_row_id bigint", "file_columns varchar"):
         con.execute(f"alter table raw._load_log add column if not exists {column}")
-    kinds = dict(con.execute(
-        "select table_name, table_type from information_schema.tables where table_schema = 'raw'"
-    ).fetchall())
+    kinds = dict(
+        con.execute(
+            "select table_name, table_type from information_schema.tables where table_schema = 'raw'"
+        ).fetchall()
+    )
     for table in RAW_TABLES.values():
         if kinds.get(table.name) == "BASE TABLE":
             _move_table_to_store(con, paths, table)
@@ -145,8 +147,11 @@ def _view_branch(paths, table, landed_file, first_row_id, file_columns, source_f
     for column, kind in table.typed:
         name, file_type = present.get(column, (None, ""))
         select.append(f"{_typed_value(name, file_type, kind)} as {column}__typed")
-    source = (f"read_parquet({_literal(str(paths.landed_dir / landed_file))}, file_row_number = true)"
-              if landed_file else "(select cast(0 as bigint) as file_row_number)")
+    source = (
+        f"read_parquet({_literal(str(paths.landed_dir / landed_file))}, file_row_number = true)"
+        if landed_file
+        else "(select cast(0 as bigint) as file_row_number)"
+    )
     select += [
         f"{_literal(source_file)} as _source_file",
         "file_row_number + 1 as _source_row",
@@ -192,13 +197,18 @@ def _move_table_to_store(con: duckdb.DuckDBPyConnection, paths: Paths, table: Ra
     (rows in arrival order, all text, as they were) goes to the store, the ledger learns where,
     and the table gives way to the view. Repeatable: a killed move is done again."""
     _add_row_ids(con, table.name)
-    existing = {r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?", [table.name]
-    ).fetchall()}
+    existing = {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?",
+            [table.name],
+        ).fetchall()
+    }
     columns = ", ".join(c if c in existing else f"cast(null as varchar) as {c}" for c in table.columns)
     files = con.execute(
         "select load_id, source_file, file_sha256 from raw._load_log "
-        "where table_name = ? and status = 'loaded' and landed_file is null", [table.name]
+        "where table_name = ? and status = 'loaded' and landed_file is null",
+        [table.name],
     ).fetchall()
     moved = []
     for load_id, source_file, sha in files:
@@ -233,7 +243,8 @@ def _move_table_to_store(con: duckdb.DuckDBPyConnection, paths: Paths, table: Ra
 def _next_row_id(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return con.execute(
         "select coalesce(max(first_row_id + row_count), 1) from raw._load_log "
-        "where table_name = ? and status = 'loaded' and first_row_id is not null", [table]
+        "where table_name = ? and status = 'loaded' and first_row_id is not null",
+        [table],
     ).fetchone()[0]
 
 
@@ -241,8 +252,9 @@ def _remove_unledgered_files(con: duckdb.DuckDBPyConnection, paths: Paths) -> No
     """Store files no ledger line names: what a killed load left (it writes the file first)."""
     if not paths.landed_dir.exists():
         return
-    ledgered = {r[0] for r in con.execute(
-        "select landed_file from raw._load_log where landed_file is not null").fetchall()}
+    ledgered = {
+        r[0] for r in con.execute("select landed_file from raw._load_log where landed_file is not null").fetchall()
+    }
     for file in paths.landed_dir.glob("*/*"):
         if file.relative_to(paths.landed_dir).as_posix() not in ledgered:
             file.unlink()
@@ -250,9 +262,12 @@ def _remove_unledgered_files(con: duckdb.DuckDBPyConnection, paths: Paths) -> No
 
 def _add_row_ids(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Raw tables from before `_row_id` existed get it, numbered in arrival order."""
-    columns = {r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?", [table]
-    ).fetchall()}
+    columns = {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?", [table]
+        ).fetchall()
+    }
     if "_row_id" in columns:
         return
     con.execute(f"alter table raw.{table} add column _row_id bigint")
@@ -298,14 +313,17 @@ def load_directory(directory: Path, paths: Paths, duckdb_config: dict[str, str] 
     return report
 
 
-def _load_file(con: duckdb.DuckDBPyConnection, paths: Paths, load_id: str, table_name: str | None,
-               path: Path) -> FileOutcome:
+def _load_file(
+    con: duckdb.DuckDBPyConnection, paths: Paths, load_id: str, table_name: str | None, path: Path
+) -> FileOutcome:
     kind = DATA_SUFFIXES.get(path.suffix.lower())
     if kind is None:
         return FileOutcome(path, table_name, "ignored", message="not a .csv or .parquet file")
     if table_name not in RAW_TABLES:
         known = ", ".join(RAW_TABLES)
-        return FileOutcome(path, None, "refused", message=f"unknown table name {table_name!r} (expected one of: {known})")
+        return FileOutcome(
+            path, None, "refused", message=f"unknown table name {table_name!r} (expected one of: {known})"
+        )
     table = RAW_TABLES[table_name]
     digest, size = _sha256(path)
 
@@ -315,7 +333,9 @@ def _load_file(con: duckdb.DuckDBPyConnection, paths: Paths, load_id: str, table
     ).fetchone()
     if previous:
         same = previous[0] == str(path)
-        return FileOutcome(path, table.name, "skipped", message="" if same else f"same content already loaded from {previous[0]}")
+        return FileOutcome(
+            path, table.name, "skipped", message="" if same else f"same content already loaded from {previous[0]}"
+        )
     changed = con.execute(
         "select count(*) from raw._load_log where source_file = ? and status = 'loaded'", [str(path)]
     ).fetchone()[0]
@@ -346,8 +366,9 @@ def _load_file(con: duckdb.DuckDBPyConnection, paths: Paths, load_id: str, table
             landed_content = path  # the copy was converted from the file: it must not have changed since
         else:
             if "file_row_number" in header:
-                raise ValueError("a column named file_row_number (the raw views number a file's rows "
-                                 "under that name): rename it")
+                raise ValueError(
+                    "a column named file_row_number (the raw views number a file's rows under that name): rename it"
+                )
             shutil.copyfile(path, partial)  # an OSError here (disk full) stops the load, loudly
             rows, stored_names, types = _read_whole(con, partial)
             landed_content = partial
@@ -360,14 +381,21 @@ def _load_file(con: duckdb.DuckDBPyConnection, paths: Paths, load_id: str, table
         return FileOutcome(path, table.name, "refused", message=f"not readable as {kind.upper()}: {detail}")
     if _sha256(landed_content)[0] != digest:
         partial.unlink()
-        return FileOutcome(path, table.name, "refused", message="the file changed while it was being loaded: "
-                           "nothing of it is loaded; load it again when it is complete")
+        return FileOutcome(
+            path,
+            table.name,
+            "refused",
+            message="the file changed while it was being loaded: "
+            "nothing of it is loaded; load it again when it is complete",
+        )
     _durable(partial)
     partial.replace(target)
     _durable(target.parent)
     # For each contract column, its name in the stored file (a Parquet file's own, in any case
     # and with spaces around; a CSV's by position) and its type.
-    stored = {name: (stored_name, sql_type) for name, stored_name, sql_type in zip(header, stored_names, types, strict=True)}
+    stored = {
+        name: (stored_name, sql_type) for name, stored_name, sql_type in zip(header, stored_names, types, strict=True)
+    }
     file_columns = json.dumps([[c, *stored[c]] for c in table.columns if c in stored])
 
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
@@ -387,7 +415,9 @@ def _load_file(con: duckdb.DuckDBPyConnection, paths: Paths, load_id: str, table
     return FileOutcome(path, table.name, "loaded", rows=rows, message=note)
 
 
-def _csv_to_parquet(con: duckdb.DuckDBPyConnection, path: Path, header: list[str], target: Path) -> tuple[int, list[str]]:
+def _csv_to_parquet(
+    con: duckdb.DuckDBPyConnection, path: Path, header: list[str], target: Path
+) -> tuple[int, list[str]]:
     """The CSV as Parquet, every value text exactly as it was, rows in file order; the columns
     named by position, c0..cN (a header may hold any text, even nothing), mapped to the
     contract's names in the ledger (file_columns). (rows, types)."""

@@ -15,12 +15,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 PROVIDERS = ("sendgrid", "mailgun", "ses", "postmark")
-COLUMNS = ("event_id", "email_id", "event_type", "occurred_at", "bounce_type", "link_id", "url",
-           "user_agent", "received_at", "machine_open", "provider", "provider_event")
+COLUMNS = (
+    "event_id",
+    "email_id",
+    "event_type",
+    "occurred_at",
+    "bounce_type",
+    "link_id",
+    "url",
+    "user_agent",
+    "received_at",
+    "machine_open",
+    "provider",
+    "provider_event",
+)
 
 
 class MalformedFeed(ValueError):
@@ -54,10 +67,10 @@ def _time(value: Any) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, tz=timezone.utc).isoformat()
+        return datetime.fromtimestamp(value, tz=UTC).isoformat()
     text = str(value)
     try:
-        return datetime.fromtimestamp(float(text), tz=timezone.utc).isoformat()
+        return datetime.fromtimestamp(float(text), tz=UTC).isoformat()
     except ValueError:
         return text  # ISO as given; staging parses it or quarantines the row
 
@@ -84,9 +97,16 @@ def _row(provider: str, provider_event: str, **values: Any) -> dict[str, str | N
     return row
 
 
-_SENDGRID = {"delivered": "delivered", "open": "opened", "click": "clicked", "bounce": "bounced",
-             "blocked": "bounced", "unsubscribe": "unsubscribed", "group_unsubscribe": "unsubscribed",
-             "spamreport": "spam_reported"}
+_SENDGRID = {
+    "delivered": "delivered",
+    "open": "opened",
+    "click": "clicked",
+    "bounce": "bounced",
+    "blocked": "bounced",
+    "unsubscribe": "unsubscribed",
+    "group_unsubscribe": "unsubscribed",
+    "spamreport": "spam_reported",
+}
 
 
 def sendgrid(event: dict, key: str) -> Iterator[dict]:
@@ -97,16 +117,31 @@ def sendgrid(event: dict, key: str) -> Iterator[dict]:
     bounce = None
     if kind == "bounced":
         bounce = "soft" if name == "blocked" or event.get("type") == "blocked" else "hard"
-    event_id = event.get("sg_event_id") or _derived_id("sendgrid", event.get("sg_message_id"), name,
-                                                        event.get("timestamp"), event.get("url"))
-    yield _row("sendgrid", name, event_id=event_id, email_id=event.get(key), event_type=kind,
-               occurred_at=_time(event.get("timestamp")), bounce_type=bounce,
-               url=event.get("url") if kind == "clicked" else None, user_agent=event.get("useragent"),
-               machine_open=event.get("sg_machine_open") if kind == "opened" else None)
+    event_id = event.get("sg_event_id") or _derived_id(
+        "sendgrid", event.get("sg_message_id"), name, event.get("timestamp"), event.get("url")
+    )
+    yield _row(
+        "sendgrid",
+        name,
+        event_id=event_id,
+        email_id=event.get(key),
+        event_type=kind,
+        occurred_at=_time(event.get("timestamp")),
+        bounce_type=bounce,
+        url=event.get("url") if kind == "clicked" else None,
+        user_agent=event.get("useragent"),
+        machine_open=event.get("sg_machine_open") if kind == "opened" else None,
+    )
 
 
-_MAILGUN = {"delivered": "delivered", "opened": "opened", "clicked": "clicked", "failed": "bounced",
-            "unsubscribed": "unsubscribed", "complained": "spam_reported"}
+_MAILGUN = {
+    "delivered": "delivered",
+    "opened": "opened",
+    "clicked": "clicked",
+    "failed": "bounced",
+    "unsubscribed": "unsubscribed",
+    "complained": "spam_reported",
+}
 
 
 def mailgun(doc: dict, key: str) -> Iterator[dict]:
@@ -123,14 +158,27 @@ def mailgun(doc: dict, key: str) -> Iterator[dict]:
     message_id = (event.get("message") or {}).get("headers", {}).get("message-id")
     event_id = event.get("id") or _derived_id("mailgun", message_id, name, event.get("timestamp"), event.get("url"))
     client = event.get("client-info") or {}
-    yield _row("mailgun", name, event_id=event_id, email_id=(event.get("user-variables") or {}).get(key),
-               event_type=kind, occurred_at=_time(event.get("timestamp")), bounce_type=bounce,
-               url=event.get("url") if kind == "clicked" else None, user_agent=client.get("user-agent"),
-               machine_open=client.get("bot") if kind == "opened" else None)
+    yield _row(
+        "mailgun",
+        name,
+        event_id=event_id,
+        email_id=(event.get("user-variables") or {}).get(key),
+        event_type=kind,
+        occurred_at=_time(event.get("timestamp")),
+        bounce_type=bounce,
+        url=event.get("url") if kind == "clicked" else None,
+        user_agent=client.get("user-agent"),
+        machine_open=client.get("bot") if kind == "opened" else None,
+    )
 
 
-_SES = {"Delivery": "delivered", "Open": "opened", "Click": "clicked", "Bounce": "bounced",
-        "Complaint": "spam_reported"}
+_SES = {
+    "Delivery": "delivered",
+    "Open": "opened",
+    "Click": "clicked",
+    "Bounce": "bounced",
+    "Complaint": "spam_reported",
+}
 
 
 def ses(doc: dict, key: str) -> Iterator[dict]:
@@ -150,15 +198,34 @@ def ses(doc: dict, key: str) -> Iterator[dict]:
     url = detail.get("link") if kind == "clicked" else None
     tags = (mail.get("tags") or {}).get(key)
     email_id = tags[0] if isinstance(tags, list) and tags else tags
-    yield _row("ses", name, event_id=_derived_id("ses", mail.get("messageId"), name, timestamp, url),
-               email_id=email_id, event_type=kind, occurred_at=_time(timestamp), bounce_type=bounce,
-               url=url, user_agent=detail.get("userAgent"))
+    yield _row(
+        "ses",
+        name,
+        event_id=_derived_id("ses", mail.get("messageId"), name, timestamp, url),
+        email_id=email_id,
+        event_type=kind,
+        occurred_at=_time(timestamp),
+        bounce_type=bounce,
+        url=url,
+        user_agent=detail.get("userAgent"),
+    )
 
 
-_POSTMARK = {"Delivery": "delivered", "Open": "opened", "Click": "clicked", "Bounce": "bounced",
-             "SpamComplaint": "spam_reported"}
-_POSTMARK_TIME = {"Delivery": "DeliveredAt", "Open": "ReceivedAt", "Click": "ReceivedAt",
-                  "Bounce": "BouncedAt", "SpamComplaint": "BouncedAt", "SubscriptionChange": "ChangedAt"}
+_POSTMARK = {
+    "Delivery": "delivered",
+    "Open": "opened",
+    "Click": "clicked",
+    "Bounce": "bounced",
+    "SpamComplaint": "spam_reported",
+}
+_POSTMARK_TIME = {
+    "Delivery": "DeliveredAt",
+    "Open": "ReceivedAt",
+    "Click": "ReceivedAt",
+    "Bounce": "BouncedAt",
+    "SpamComplaint": "BouncedAt",
+    "SubscriptionChange": "ChangedAt",
+}
 
 
 def postmark(event: dict, key: str) -> Iterator[dict]:
@@ -170,13 +237,25 @@ def postmark(event: dict, key: str) -> Iterator[dict]:
     bounce = ("hard" if event.get("Type") == "HardBounce" else "soft") if kind == "bounced" else None
     timestamp = event.get(_POSTMARK_TIME.get(name, "ReceivedAt"))
     url = event.get("OriginalLink") if kind == "clicked" else None
-    yield _row("postmark", name, event_id=_derived_id("postmark", event.get("MessageID"), name, timestamp, url),
-               email_id=(event.get("Metadata") or {}).get(key), event_type=kind, occurred_at=_time(timestamp),
-               bounce_type=bounce, url=url, user_agent=event.get("UserAgent"))
+    yield _row(
+        "postmark",
+        name,
+        event_id=_derived_id("postmark", event.get("MessageID"), name, timestamp, url),
+        email_id=(event.get("Metadata") or {}).get(key),
+        event_type=kind,
+        occurred_at=_time(timestamp),
+        bounce_type=bounce,
+        url=url,
+        user_agent=event.get("UserAgent"),
+    )
 
 
 ADAPTERS: dict[str, Callable[[dict, str], Iterator[dict]]] = {
-    "sendgrid": sendgrid, "mailgun": mailgun, "ses": ses, "postmark": postmark}
+    "sendgrid": sendgrid,
+    "mailgun": mailgun,
+    "ses": ses,
+    "postmark": postmark,
+}
 
 
 def rows(provider: str, text: str, name: str = "<file>", key: str = "email_id") -> list[dict]:

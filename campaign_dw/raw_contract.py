@@ -40,8 +40,11 @@ RAW_TABLES: dict[str, RawTable] = {
             optional="started_at ended_at",
             timestamps="started_at ended_at created_at updated_at",
         ),
-        _table("campaign_messages", "message_id campaign_id step_number subject body_html wait_days updated_at",
-               timestamps="updated_at"),
+        _table(
+            "campaign_messages",
+            "message_id campaign_id step_number subject body_html wait_days updated_at",
+            timestamps="updated_at",
+        ),
         _table("message_links", "link_id message_id url placement anchor_text updated_at", timestamps="updated_at"),
         _table("prospects", "prospect_id email first_name last_name updated_at", timestamps="updated_at"),
         _table(

@@ -77,12 +77,13 @@ def _without_catalog(raw: dict) -> dict:
     """The semantic manifest with every relation named by schema and table only: dbt writes the
     catalog of its target (the warehouse file's name) into it, and the same SQL must run on
     the serving copy, another file with the same schemas."""
+
     def visit(value):
         if isinstance(value, dict):
             relation = value.get("node_relation")
             if isinstance(relation, dict):
                 relation["database"] = None
-                relation["relation_name"] = f'{relation["schema_name"]}.{relation["alias"]}'
+                relation["relation_name"] = f"{relation['schema_name']}.{relation['alias']}"
             for item in value.values():
                 visit(item)
         elif isinstance(value, list):
@@ -115,12 +116,18 @@ def metrics(manifest: dict) -> dict[str, Metric]:
     for name, m in by_name.items():
         params = m["type_params"]
         if m["type"] == "ratio":
-            found[name] = Metric(name, m.get("label") or name, m.get("description") or "", "ratio",
-                                 numerator=measure_expr(params["numerator"]["name"]),
-                                 denominator=measure_expr(params["denominator"]["name"]))
+            found[name] = Metric(
+                name,
+                m.get("label") or name,
+                m.get("description") or "",
+                "ratio",
+                numerator=measure_expr(params["numerator"]["name"]),
+                denominator=measure_expr(params["denominator"]["name"]),
+            )
         else:
-            found[name] = Metric(name, m.get("label") or name, m.get("description") or "", m["type"],
-                                 expr=measure_expr(name))
+            found[name] = Metric(
+                name, m.get("label") or name, m.get("description") or "", m["type"], expr=measure_expr(name)
+            )
     return found
 
 
@@ -169,8 +176,13 @@ class SemanticLayer:
         """MetricFlow's name of a group-by given as an alias (`language`) or as its own name."""
         return DIMENSION_ALIASES.get(name, name)
 
-    def sql(self, metric_names: Sequence[str], group_by: Sequence[str] = (), where: Sequence[str] = (),
-            order_by: Sequence[str] = ()) -> str:
+    def sql(
+        self,
+        metric_names: Sequence[str],
+        group_by: Sequence[str] = (),
+        where: Sequence[str] = (),
+        order_by: Sequence[str] = (),
+    ) -> str:
         """The SQL that answers the question; group-bys are MetricFlow names or aliases
         (`language`, `month`, ...), filters MetricFlow's where syntax
         (`{{ Dimension('campaign__language') }} = 'en'`)."""
@@ -178,7 +190,9 @@ class SemanticLayer:
 
         unknown = [m for m in metric_names if m not in self.metrics]
         if unknown:
-            raise SemanticLayerError(f"unknown metric {', '.join(unknown)}; the metrics are: {', '.join(sorted(self.metrics))}")
+            raise SemanticLayerError(
+                f"unknown metric {', '.join(unknown)}; the metrics are: {', '.join(sorted(self.metrics))}"
+            )
         request = MetricFlowQueryRequest.create(
             metric_names=list(metric_names),
             group_by_names=[self.group_by_name(g) for g in group_by],
@@ -191,8 +205,14 @@ class SemanticLayer:
             lines = [line for line in str(error).splitlines() if line.strip()] or [repr(error)]
             raise SemanticLayerError("\n".join(lines[:25])) from error
 
-    def query(self, run: Callable[[str], list[dict]], metric_names: Sequence[str], group_by: Sequence[str] = (),
-              where: Sequence[str] = (), order_by: Sequence[str] = ()) -> list[dict]:
+    def query(
+        self,
+        run: Callable[[str], list[dict]],
+        metric_names: Sequence[str],
+        group_by: Sequence[str] = (),
+        where: Sequence[str] = (),
+        order_by: Sequence[str] = (),
+    ) -> list[dict]:
         """The answer, as rows (run: executes SQL, returns dict rows)."""
         return run(self.sql(metric_names, group_by, where, order_by))
 

@@ -49,8 +49,13 @@ MART_TABLES = (
 )
 
 
-def publish(settings: Settings, run_id: str = "", descriptions: Mapping[str, dict] | None = None,
-            definitions: Mapping[str, str] | None = None, parquet_grace_seconds: float = 3600) -> dict:
+def publish(
+    settings: Settings,
+    run_id: str = "",
+    descriptions: Mapping[str, dict] | None = None,
+    definitions: Mapping[str, str] | None = None,
+    parquet_grace_seconds: float = 3600,
+) -> dict:
     """Copy the marts into a fresh serving file and Parquet folder, then swap them in.
     `descriptions`: {mart: {"description": ..., "columns": {column: description}}}, written as
     DuckDB comments so that a BI tool's data browser shows what each column means.
@@ -116,10 +121,13 @@ def _comment(con: duckdb.DuckDBPyConnection, descriptions: Mapping[str, dict]) -
             continue
         if doc.get("description"):
             con.execute(f"comment on table marts.{table} is {_literal(doc['description'])}")
-        existing = {r[0] for r in con.execute(
-            "select column_name from information_schema.columns where table_schema = 'marts' and table_name = ?",
-            [table],
-        ).fetchall()}
+        existing = {
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'marts' and table_name = ?",
+                [table],
+            ).fetchall()
+        }
         for column, text in (doc.get("columns") or {}).items():
             if column in existing and text:
                 con.execute(f'comment on column marts.{table}."{column}" is {_literal(text)}')

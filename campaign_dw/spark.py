@@ -61,10 +61,14 @@ def prepare(paths: Paths) -> None:
     os.environ["CAMPAIGN_DW_SPARK_RAW"] = str(raw_dir(paths))
     if "SPARK_CONF_DIR" in os.environ:
         return  # the engineer's own Spark configuration
-    conf_dir = write_conf(paths.spark_dir, {
-        "spark.driver.memory": os.environ.get("CAMPAIGN_DW_SPARK_DRIVER_MEMORY", "4g"),
-        "spark.ui.enabled": "false",
-    }, log_level="error")
+    conf_dir = write_conf(
+        paths.spark_dir,
+        {
+            "spark.driver.memory": os.environ.get("CAMPAIGN_DW_SPARK_DRIVER_MEMORY", "4g"),
+            "spark.ui.enabled": "false",
+        },
+        log_level="error",
+    )
     os.environ["SPARK_CONF_DIR"] = str(conf_dir)
 
 
@@ -204,12 +208,20 @@ def _arrow_type(spark_type: str):
 
     spark_type = spark_type.lower()
     if spark_type.startswith("decimal("):
-        precision, scale = spark_type[len("decimal("):-1].split(",")
+        precision, scale = spark_type[len("decimal(") : -1].split(",")
         return pa.decimal128(int(precision), int(scale))
     return {
-        "tinyint": pa.int8(), "smallint": pa.int16(), "int": pa.int32(), "bigint": pa.int64(),
-        "float": pa.float32(), "double": pa.float64(), "boolean": pa.bool_(), "string": pa.string(),
-        "date": pa.date32(), "timestamp": pa.timestamp("us"), "timestamp_ntz": pa.timestamp("us"),
+        "tinyint": pa.int8(),
+        "smallint": pa.int16(),
+        "int": pa.int32(),
+        "bigint": pa.int64(),
+        "float": pa.float32(),
+        "double": pa.float64(),
+        "boolean": pa.bool_(),
+        "string": pa.string(),
+        "date": pa.date32(),
+        "timestamp": pa.timestamp("us"),
+        "timestamp_ntz": pa.timestamp("us"),
     }[spark_type]
 
 
@@ -229,8 +241,9 @@ def arrow_table(settings: Settings, table: str):
     names, types, rows = _thrift_rows(f"select * from {table}")
     assert names == [f.name for f in schema], (names, schema)
     columns = [[_from_hive(types[i], row[i]) for row in rows] for i in range(len(names))]
-    return pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(columns, schema, strict=True)],
-                                schema=pa.schema(schema))
+    return pa.Table.from_arrays(
+        [pa.array(c, type=f.type) for c, f in zip(columns, schema, strict=True)], schema=pa.schema(schema)
+    )
 
 
 def frame(settings: Settings, sql: str):
@@ -240,10 +253,14 @@ def frame(settings: Settings, sql: str):
     from pyspark.sql.types import TimestampType
 
     result = session(settings).sql(sql)
-    return result.select(*[
-        F.col(f.name).cast("timestamp_ntz").alias(f.name) if isinstance(f.dataType, TimestampType) else F.col(f.name)
-        for f in result.schema.fields
-    ])
+    return result.select(
+        *[
+            F.col(f.name).cast("timestamp_ntz").alias(f.name)
+            if isinstance(f.dataType, TimestampType)
+            else F.col(f.name)
+            for f in result.schema.fields
+        ]
+    )
 
 
 def query(settings: Settings, sql: str) -> list[dict]:

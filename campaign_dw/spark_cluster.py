@@ -116,7 +116,9 @@ def _wait(paths: Paths, ready, what: str, pid: int, log: Path, timeout: float) -
             raise RuntimeError(f"the Spark {what} exited while starting; its log ({log}):\n{_log_tail(log)}")
         if time.monotonic() > deadline:
             stop(paths)
-            raise RuntimeError(f"the Spark {what} did not start within {timeout:.0f} s; its log ({log}):\n{_log_tail(log)}")
+            raise RuntimeError(
+                f"the Spark {what} did not start within {timeout:.0f} s; its log ({log}):\n{_log_tail(log)}"
+            )
         time.sleep(1)
 
 
@@ -146,8 +148,13 @@ def thrift_answers(port: int) -> bool:
         return False
 
 
-def start(paths: Paths, thrift_port: int = 10000, worker_cores: int | None = None,
-          worker_memory: str = "4g", timeout: float = 300) -> dict:
+def start(
+    paths: Paths,
+    thrift_port: int = 10000,
+    worker_cores: int | None = None,
+    worker_memory: str = "4g",
+    timeout: float = 300,
+) -> dict:
     """Start master, worker and Thrift server (unless they run already); wait until the Thrift
     server answers. Returns status(). Raises RuntimeError with the failing process's log."""
     current = status(paths)
@@ -162,21 +169,59 @@ def start(paths: Paths, thrift_port: int = 10000, worker_cores: int | None = Non
     logs.mkdir(parents=True, exist_ok=True)
     conf_dir = spark.write_conf(home, {"spark.driver.host": HOST, "spark.driver.bindAddress": HOST}, log_level="warn")
     bin_dir = _spark_home() / "bin"
-    env = {**os.environ, "SPARK_HOME": str(_spark_home()), "SPARK_CONF_DIR": str(conf_dir),
-           "SPARK_LOCAL_IP": HOST, "SPARK_LOG_DIR": str(logs), "SPARK_WORKER_DIR": str(home / "work")}
+    env = {
+        **os.environ,
+        "SPARK_HOME": str(_spark_home()),
+        "SPARK_CONF_DIR": str(conf_dir),
+        "SPARK_LOCAL_IP": HOST,
+        "SPARK_LOG_DIR": str(logs),
+        "SPARK_WORKER_DIR": str(home / "work"),
+    }
     env.pop("SPARK_REMOTE", None)
     ports = {"master": _free_port(), "master_ui": _free_port(), "worker_ui": _free_port(), "thrift": thrift_port}
     master_url = f"spark://{HOST}:{ports['master']}"
     commands = {
-        "master": [str(bin_dir / "spark-class"), MASTER_CLASS, "--host", HOST, "--port", str(ports["master"]),
-                   "--webui-port", str(ports["master_ui"])],
-        "worker": [str(bin_dir / "spark-class"), WORKER_CLASS, master_url, "--host", HOST,
-                   "--cores", str(worker_cores or os.cpu_count() or 2), "--memory", worker_memory,
-                   "--webui-port", str(ports["worker_ui"]), "--work-dir", str(home / "work")],
-        "thrift": [str(bin_dir / "spark-submit"), "--master", master_url, "--class", THRIFT_CLASS,
-                   "--name", "campaign-dw thrift server", "--driver-memory", "2g",
-                   "--hiveconf", f"hive.server2.thrift.port={thrift_port}",
-                   "--hiveconf", f"hive.server2.thrift.bind.host={HOST}", "spark-internal"],
+        "master": [
+            str(bin_dir / "spark-class"),
+            MASTER_CLASS,
+            "--host",
+            HOST,
+            "--port",
+            str(ports["master"]),
+            "--webui-port",
+            str(ports["master_ui"]),
+        ],
+        "worker": [
+            str(bin_dir / "spark-class"),
+            WORKER_CLASS,
+            master_url,
+            "--host",
+            HOST,
+            "--cores",
+            str(worker_cores or os.cpu_count() or 2),
+            "--memory",
+            worker_memory,
+            "--webui-port",
+            str(ports["worker_ui"]),
+            "--work-dir",
+            str(home / "work"),
+        ],
+        "thrift": [
+            str(bin_dir / "spark-submit"),
+            "--master",
+            master_url,
+            "--class",
+            THRIFT_CLASS,
+            "--name",
+            "campaign-dw thrift server",
+            "--driver-memory",
+            "2g",
+            "--hiveconf",
+            f"hive.server2.thrift.port={thrift_port}",
+            "--hiveconf",
+            f"hive.server2.thrift.bind.host={HOST}",
+            "spark-internal",
+        ],
     }
     pids: dict[str, int] = {}
     state_file = _state_file(paths)
@@ -184,8 +229,15 @@ def start(paths: Paths, thrift_port: int = 10000, worker_cores: int | None = Non
         log = logs / f"{name}.log"
         with open(log, "ab") as out:
             # Each in a session of its own: `stop` ends it (and its JVM) by its process group.
-            process = subprocess.Popen(command, env=env, cwd=home, stdout=out, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, start_new_session=True)
+            process = subprocess.Popen(
+                command,
+                env=env,
+                cwd=home,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         pids[name] = process.pid
         state_file.write_text(json.dumps({"pids": pids, "ports": ports}, indent=2))
         if name == "master":

@@ -22,7 +22,6 @@ import duckdb
 
 from campaign_dw.config import Paths
 
-
 # Lock files this process holds exclusively: a nested request of the same process is granted
 # (flock would make it wait for itself).
 _held_exclusively: set[Path] = set()
@@ -74,7 +73,9 @@ def reader_lock(paths: Paths):
 
 
 @contextmanager
-def connect(path: Path, read_only: bool = False, config: dict[str, str] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    path: Path, read_only: bool = False, config: dict[str, str] | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to a DuckDB file, closed on exit. `config`: DuckDB settings (threads,
     memory_limit), as `Settings.duckdb_config` gives them."""
     if not read_only:
@@ -103,9 +104,13 @@ def drop_tables_missing_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Drop the tables of COLUMNS_ADDED that lack their column; returns their names."""
     dropped = []
     for schema, table, column in COLUMNS_ADDED:
-        columns = {c for (c,) in con.execute(
-            "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
-            [schema, table]).fetchall()}
+        columns = {
+            c
+            for (c,) in con.execute(
+                "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+                [schema, table],
+            ).fetchall()
+        }
         if columns and column not in columns:
             con.execute(f'drop table "{schema}"."{table}"')
             dropped.append(f"{schema}.{table}")

@@ -21,8 +21,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 APP = "[data-testid='stApp']"
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
@@ -50,14 +55,17 @@ def campaign_dw() -> str:
 
 
 @contextlib.contextmanager
-def running_dashboard(warehouse: Path, port: int | None = None, log: Path | None = None,
-                      timeout: float = 60) -> Iterator[str]:
+def running_dashboard(
+    warehouse: Path, port: int | None = None, log: Path | None = None, timeout: float = 60
+) -> Iterator[str]:
     """`campaign-dw --warehouse W dashboard --port P` until the block ends; yields its URL."""
     port = port or free_port()
     out = open(log, "wb") if log else subprocess.DEVNULL
     process = subprocess.Popen(
         [campaign_dw(), "--warehouse", str(warehouse), "dashboard", "--port", str(port)],
-        stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -29,24 +29,48 @@ DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sun
 DEFAULT_TIMEZONE = "UTC"
 
 # SPEC §3b: the same figures for people only (opens by machines and clicks by bots left out).
-PEOPLE_METRIC_COLUMNS = ("emails_opened_by_people", "emails_clicked_by_people", "people_open_rate",
-                         "people_click_rate", "people_click_through_rate", "machine_opens", "bot_clicks")
+PEOPLE_METRIC_COLUMNS = (
+    "emails_opened_by_people",
+    "emails_clicked_by_people",
+    "people_open_rate",
+    "people_click_rate",
+    "people_click_through_rate",
+    "machine_opens",
+    "bot_clicks",
+)
 PEOPLE_LINK_COLUMNS = ("total_clicks_by_people", "unique_clicks_by_people")
 PEOPLE_HEATMAP_COLUMNS = ("opens_by_people", "unique_prospects_by_people")
-METRIC_COUNT_COLUMNS = ("emails_sent", "emails_delivered", "emails_bounced", "emails_hard_bounced",
-                        "emails_soft_bounced", "emails_opened", "emails_clicked", "emails_replied",
-                        "emails_unsubscribed", "emails_marked_spam")
-METRIC_RATE_COLUMNS = ("delivery_rate", "bounce_rate", "unsubscribe_rate", "spam_rate", "open_rate",
-                       "response_rate", "click_rate", "click_through_rate")
+METRIC_COUNT_COLUMNS = (
+    "emails_sent",
+    "emails_delivered",
+    "emails_bounced",
+    "emails_hard_bounced",
+    "emails_soft_bounced",
+    "emails_opened",
+    "emails_clicked",
+    "emails_replied",
+    "emails_unsubscribed",
+    "emails_marked_spam",
+)
+METRIC_RATE_COLUMNS = (
+    "delivery_rate",
+    "bounce_rate",
+    "unsubscribe_rate",
+    "spam_rate",
+    "open_rate",
+    "response_rate",
+    "click_rate",
+    "click_through_rate",
+)
 
 
 @dataclass(frozen=True)
 class Metric:
     label: str
-    column: str              # the column shown
-    numerator: str           # count columns of the definition (SPEC §4 / §3b)
+    column: str  # the column shown
+    numerator: str  # count columns of the definition (SPEC §4 / §3b)
     denominator: str | None  # None: a count, not a rate
-    definition: str          # help text
+    definition: str  # help text
     people_column: str | None = None
     people_numerator: str | None = None
     people_denominator: str | None = None
@@ -61,49 +85,109 @@ class Metric:
 METRIC_GROUPS: dict[str, tuple[Metric, ...]] = {
     "Volume": (
         Metric("Sent", "emails_sent", "emails_sent", None, "Emails sent by the campaign."),
-        Metric("Opened", "emails_opened", "emails_opened", None,
-               "Emails opened: an open was tracked, or a click proves the open (images blocked).",
-               "emails_opened_by_people", "emails_opened_by_people", None,
-               "Emails opened by a person: opens by machines (e.g. Apple Mail Privacy Protection) left out."),
-        Metric("Clicked", "emails_clicked", "emails_clicked", None,
-               "Emails with at least one click on a link or button. Footer links (unsubscribe, "
-               "privacy policy, ...) do not count.",
-               "emails_clicked_by_people", "emails_clicked_by_people", None,
-               "Emails clicked by a person: clicks by link scanners and other bots left out."),
+        Metric(
+            "Opened",
+            "emails_opened",
+            "emails_opened",
+            None,
+            "Emails opened: an open was tracked, or a click proves the open (images blocked).",
+            "emails_opened_by_people",
+            "emails_opened_by_people",
+            None,
+            "Emails opened by a person: opens by machines (e.g. Apple Mail Privacy Protection) left out.",
+        ),
+        Metric(
+            "Clicked",
+            "emails_clicked",
+            "emails_clicked",
+            None,
+            "Emails with at least one click on a link or button. Footer links (unsubscribe, "
+            "privacy policy, ...) do not count.",
+            "emails_clicked_by_people",
+            "emails_clicked_by_people",
+            None,
+            "Emails clicked by a person: clicks by link scanners and other bots left out.",
+        ),
     ),
     "Delivery": (
-        Metric("Delivery rate", "delivery_rate", "emails_delivered", "emails_sent",
-               "Emails delivered / emails sent."),
-        Metric("Bounce rate", "bounce_rate", "emails_bounced", "emails_sent",
-               "Emails bounced (hard or soft) / emails sent."),
-        Metric("Unsubscribed", "unsubscribe_rate", "emails_unsubscribed", "emails_delivered",
-               "Emails whose recipient unsubscribed / emails delivered."),
-        Metric("Marked as spam", "spam_rate", "emails_marked_spam", "emails_delivered",
-               "Emails marked as spam by their recipient / emails delivered."),
+        Metric("Delivery rate", "delivery_rate", "emails_delivered", "emails_sent", "Emails delivered / emails sent."),
+        Metric(
+            "Bounce rate",
+            "bounce_rate",
+            "emails_bounced",
+            "emails_sent",
+            "Emails bounced (hard or soft) / emails sent.",
+        ),
+        Metric(
+            "Unsubscribed",
+            "unsubscribe_rate",
+            "emails_unsubscribed",
+            "emails_delivered",
+            "Emails whose recipient unsubscribed / emails delivered.",
+        ),
+        Metric(
+            "Marked as spam",
+            "spam_rate",
+            "emails_marked_spam",
+            "emails_delivered",
+            "Emails marked as spam by their recipient / emails delivered.",
+        ),
     ),
     "Engagement": (
-        Metric("Open rate", "open_rate", "emails_opened", "emails_delivered",
-               "Emails opened / emails delivered.",
-               "people_open_rate", "emails_opened_by_people", "emails_delivered",
-               "Emails opened by a person / emails delivered."),
-        Metric("Response rate", "response_rate", "emails_replied", "emails_delivered",
-               "Emails replied to / emails delivered."),
-        Metric("Click rate", "click_rate", "emails_clicked", "emails_delivered",
-               "Emails clicked / emails delivered.",
-               "people_click_rate", "emails_clicked_by_people", "emails_delivered",
-               "Emails clicked by a person / emails delivered."),
-        Metric("Click through rate", "click_through_rate", "emails_clicked", "emails_opened",
-               "Emails clicked / emails opened.",
-               "people_click_through_rate", "emails_clicked_by_people", "emails_opened_by_people",
-               "Emails clicked by a person / emails opened by a person."),
+        Metric(
+            "Open rate",
+            "open_rate",
+            "emails_opened",
+            "emails_delivered",
+            "Emails opened / emails delivered.",
+            "people_open_rate",
+            "emails_opened_by_people",
+            "emails_delivered",
+            "Emails opened by a person / emails delivered.",
+        ),
+        Metric(
+            "Response rate",
+            "response_rate",
+            "emails_replied",
+            "emails_delivered",
+            "Emails replied to / emails delivered.",
+        ),
+        Metric(
+            "Click rate",
+            "click_rate",
+            "emails_clicked",
+            "emails_delivered",
+            "Emails clicked / emails delivered.",
+            "people_click_rate",
+            "emails_clicked_by_people",
+            "emails_delivered",
+            "Emails clicked by a person / emails delivered.",
+        ),
+        Metric(
+            "Click through rate",
+            "click_through_rate",
+            "emails_clicked",
+            "emails_opened",
+            "Emails clicked / emails opened.",
+            "people_click_through_rate",
+            "emails_clicked_by_people",
+            "emails_opened_by_people",
+            "Emails clicked by a person / emails opened by a person.",
+        ),
     ),
 }
 
 COUNT_LABELS = {
-    "emails_sent": "sent", "emails_delivered": "delivered", "emails_bounced": "bounced",
-    "emails_opened": "opened", "emails_clicked": "clicked", "emails_replied": "replied",
-    "emails_unsubscribed": "unsubscribed", "emails_marked_spam": "marked as spam",
-    "emails_opened_by_people": "opened by people", "emails_clicked_by_people": "clicked by people",
+    "emails_sent": "sent",
+    "emails_delivered": "delivered",
+    "emails_bounced": "bounced",
+    "emails_opened": "opened",
+    "emails_clicked": "clicked",
+    "emails_replied": "replied",
+    "emails_unsubscribed": "unsubscribed",
+    "emails_marked_spam": "marked as spam",
+    "emails_opened_by_people": "opened by people",
+    "emails_clicked_by_people": "clicked by people",
 }
 
 
@@ -157,17 +241,20 @@ class Catalog:
     @property
     def people_metrics(self) -> bool:
         return self.has("campaign_metrics", PEOPLE_METRIC_COLUMNS) and self.has(
-            "campaign_message_metrics", PEOPLE_METRIC_COLUMNS)
+            "campaign_message_metrics", PEOPLE_METRIC_COLUMNS
+        )
 
     @property
     def people_links(self) -> bool:
         return self.has("campaign_link_clicks", PEOPLE_LINK_COLUMNS) and self.has(
-            "campaign_message_link_clicks", PEOPLE_LINK_COLUMNS)
+            "campaign_message_link_clicks", PEOPLE_LINK_COLUMNS
+        )
 
     @property
     def people_heatmap(self) -> bool:
         return self.has("campaign_open_heatmap", PEOPLE_HEATMAP_COLUMNS) and self.has(
-            "campaign_message_open_heatmap", PEOPLE_HEATMAP_COLUMNS)
+            "campaign_message_open_heatmap", PEOPLE_HEATMAP_COLUMNS
+        )
 
     @property
     def people_any(self) -> bool:
@@ -189,11 +276,17 @@ def read_catalog(path: Path) -> Catalog:
             "where table_catalog = 'serving' and table_schema = 'marts'"
         ).fetchall():
             columns.setdefault(table, set()).add(column)
-        meta = {t for (t,) in con.execute(
-            "select table_name from information_schema.tables where table_catalog = 'serving' and table_schema = 'meta'"
-        ).fetchall()}
-        definitions = dict(con.execute("select name, value from serving.meta.definitions").fetchall()) \
-            if "definitions" in meta else {}
+        meta = {
+            t
+            for (t,) in con.execute(
+                "select table_name from information_schema.tables where table_catalog = 'serving' and table_schema = 'meta'"
+            ).fetchall()
+        }
+        definitions = (
+            dict(con.execute("select name, value from serving.meta.definitions").fetchall())
+            if "definitions" in meta
+            else {}
+        )
         publication = {}
         if "publication" in meta:
             row = con.execute("select run_id, published_at, rows_per_mart from serving.meta.publication").fetchone()
@@ -204,9 +297,12 @@ def read_catalog(path: Path) -> Catalog:
                from serving.marts.campaign_overview
                order by started_at desc nulls last, campaign_id"""
         ).df()
-        timezones = [z for (z,) in con.execute(
-            "select distinct viewer_timezone from serving.marts.campaign_open_heatmap order by 1"
-        ).fetchall()]
+        timezones = [
+            z
+            for (z,) in con.execute(
+                "select distinct viewer_timezone from serving.marts.campaign_open_heatmap order by 1"
+            ).fetchall()
+        ]
     return Catalog(columns, definitions, publication, campaigns, timezones)
 
 
@@ -223,17 +319,18 @@ class CampaignData:
 
     overview: dict
     messages: pd.DataFrame
-    metrics: dict[str | None, dict]         # None: all messages; else message_id
-    links: pd.DataFrame                     # campaign_link_clicks rows
-    message_links: pd.DataFrame             # campaign_message_link_clicks rows
-    heatmap: pd.DataFrame                   # campaign_open_heatmap rows
-    message_heatmap: pd.DataFrame           # campaign_message_open_heatmap rows
+    metrics: dict[str | None, dict]  # None: all messages; else message_id
+    links: pd.DataFrame  # campaign_link_clicks rows
+    message_links: pd.DataFrame  # campaign_message_link_clicks rows
+    heatmap: pd.DataFrame  # campaign_open_heatmap rows
+    message_heatmap: pd.DataFrame  # campaign_message_open_heatmap rows
 
 
 def read_campaign(path: Path, campaign_id: str) -> CampaignData | None:
     """One campaign, from every mart, filtered on campaign_id (so a mart of millions of rows
     is only scanned for its zone of the file)."""
     with connect(path) as con:
+
         def rows(table: str, order: str = "") -> pd.DataFrame:
             sql = f"select * from serving.marts.{table} where campaign_id = ?"
             return con.execute(sql + (f" order by {order}" if order else ""), [campaign_id]).df()
@@ -281,6 +378,7 @@ def _plain(value):
 
 # ---- what the widgets show ---------------------------------------------------------------
 
+
 def format_count(value) -> str:
     return DASH if value is None else f"{int(value):,}"
 
@@ -298,7 +396,7 @@ def metric_view(metric: Metric, row: dict | None, people: bool) -> tuple[str, st
     use_people = people and metric.people_column is not None and metric.people_column in row
     column = metric.people_column if use_people else metric.column
     numerator = metric.people_numerator if use_people else metric.numerator
-    denominator = (metric.people_denominator if use_people else metric.denominator)
+    denominator = metric.people_denominator if use_people else metric.denominator
     definition = metric.people_definition if use_people else metric.definition
     value = row.get(column)
     if not metric.is_rate:
@@ -314,19 +412,28 @@ def metric_view(metric: Metric, row: dict | None, people: bool) -> tuple[str, st
 def people_note(row: dict, definitions: dict[str, str]) -> str:
     """What 'people only' left out of this scope, and how the warehouse tells machines and
     bots (the rules' settings as published in meta.definitions, when they are)."""
-    text = (f"People only: {format_count(row.get('machine_opens'))} opens by machines and "
-            f"{format_count(row.get('bot_clicks'))} clicks by bots left out.")
+    text = (
+        f"People only: {format_count(row.get('machine_opens'))} opens by machines and "
+        f"{format_count(row.get('bot_clicks'))} clicks by bots left out."
+    )
     rules = []
     if definitions.get("bot_user_agent_patterns"):
         rules.append("an automation user agent")
     if definitions.get("bot_click_within_seconds"):
         rules.append(f"a click less than {definitions['bot_click_within_seconds']} s after sending")
     if definitions.get("bot_click_burst_min_links") and definitions.get("bot_click_burst_gap_seconds"):
-        rules.append(f"a burst of clicks on {definitions['bot_click_burst_min_links']}+ links at most "
-                     f"{definitions['bot_click_burst_gap_seconds']} s apart")
+        rules.append(
+            f"a burst of clicks on {definitions['bot_click_burst_min_links']}+ links at most "
+            f"{definitions['bot_click_burst_gap_seconds']} s apart"
+        )
     if rules:
-        text += " A machine open is flagged by the email service or made by an image proxy; a bot click is " \
-                + ", ".join(rules[:-1]) + (" or " if len(rules) > 1 else "") + rules[-1] + "."
+        text += (
+            " A machine open is flagged by the email service or made by an image proxy; a bot click is "
+            + ", ".join(rules[:-1])
+            + (" or " if len(rules) > 1 else "")
+            + rules[-1]
+            + "."
+        )
     return text
 
 
@@ -337,43 +444,54 @@ def link_table(data: CampaignData, message_id: str | None, by: str, people: bool
     column = f"{by}_clicks"
     if people and f"{column}_by_people" in frame.columns:
         column = f"{column}_by_people"
-    out = pd.DataFrame({
-        "Link": frame["link_url"].astype(object),
-        "Open": [u.strip() if is_web_url(u) else None for u in frame["link_url"]],
-        **({"Anchor text": frame["anchor_text"].astype(object)} if message_id is not None else {}),
-        "Clicks": frame[column].fillna(0).astype("int64"),
-    })
+    out = pd.DataFrame(
+        {
+            "Link": frame["link_url"].astype(object),
+            "Open": [u.strip() if is_web_url(u) else None for u in frame["link_url"]],
+            **({"Anchor text": frame["anchor_text"].astype(object)} if message_id is not None else {}),
+            "Clicks": frame[column].fillna(0).astype("int64"),
+        }
+    )
     out = out[out["Clicks"] > 0]
     return out.sort_values(["Clicks", "Link"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
-def heatmap_grid(data: CampaignData, message_id: str | None, timezone: str, people: bool,
-                 value: str = "opens") -> pd.DataFrame:
+def heatmap_grid(
+    data: CampaignData, message_id: str | None, timezone: str, people: bool, value: str = "opens"
+) -> pd.DataFrame:
     """All 7 x 24 cells (day 1 = Monday .. 7, hour 0..23) of one viewer zone, missing cells as
     0; columns: day_of_week, day, hour_of_day, opens, unique_prospects."""
-    frame = data.heatmap if message_id is None else data.message_heatmap[data.message_heatmap["message_id"] == message_id]
+    frame = (
+        data.heatmap if message_id is None else data.message_heatmap[data.message_heatmap["message_id"] == message_id]
+    )
     frame = frame[frame["viewer_timezone"] == timezone]
     opens, prospects = "opens", "unique_prospects"
     if people and "opens_by_people" in frame.columns:
         opens, prospects = "opens_by_people", "unique_prospects_by_people"
     cells = frame.groupby(["day_of_week", "hour_of_day"], as_index=False)[[opens, prospects]].sum()
     cells = cells.rename(columns={opens: "opens", prospects: "unique_prospects"})
-    full = pd.MultiIndex.from_product([range(1, 8), range(24)], names=["day_of_week", "hour_of_day"]).to_frame(index=False)
+    full = pd.MultiIndex.from_product([range(1, 8), range(24)], names=["day_of_week", "hour_of_day"]).to_frame(
+        index=False
+    )
     grid = full.merge(cells, how="left", on=["day_of_week", "hour_of_day"])
     grid[["opens", "unique_prospects"]] = grid[["opens", "unique_prospects"]].fillna(0).astype("int64")
     grid.insert(1, "day", [DAYS[d - 1] for d in grid["day_of_week"]])
     return grid
 
 
-def tracking_notes(overview: dict, first: date | None, all_: date | None, has_heatmap: bool) -> tuple[str | None, str | None]:
+def tracking_notes(
+    overview: dict, first: date | None, all_: date | None, has_heatmap: bool
+) -> tuple[str | None, str | None]:
     """(why the heatmap is empty, what the open-tracking history means for this campaign).
     Dates come from the serving copy's meta.definitions, never from here."""
     started, ended = _day(overview.get("started_at")), _day(overview.get("ended_at"))
     empty = None
     if not has_heatmap:
         if first and ended and ended < first:
-            empty = (f"No open heatmap: this campaign ended on {ended:%Y-%m-%d}, before opens were tracked "
-                     f"(open times are recorded since {first:%Y-%m-%d}).")
+            empty = (
+                f"No open heatmap: this campaign ended on {ended:%Y-%m-%d}, before opens were tracked "
+                f"(open times are recorded since {first:%Y-%m-%d})."
+            )
         elif started is None:
             empty = "No open heatmap: this campaign has not sent anything yet."
         else:
@@ -383,9 +501,11 @@ def tracking_notes(overview: dict, first: date | None, all_: date | None, has_he
     if first and all_ and started and started < all_:
         span = f"{started:%Y-%m-%d} – {ended:%Y-%m-%d}" if ended else f"since {started:%Y-%m-%d}"
         wholly = ended is not None and ended < all_
-        era = (f"This campaign's sending ({span}) falls {'wholly' if wholly else 'partly'} before "
-               f"{all_:%Y-%m-%d}: before that date only each email's first open was recorded "
-               f"(from {first:%Y-%m-%d}); every open counts from {all_:%Y-%m-%d} on.")
+        era = (
+            f"This campaign's sending ({span}) falls {'wholly' if wholly else 'partly'} before "
+            f"{all_:%Y-%m-%d}: before that date only each email's first open was recorded "
+            f"(from {first:%Y-%m-%d}); every open counts from {all_:%Y-%m-%d} on."
+        )
         if started < first:
             era += f" Opens before {first:%Y-%m-%d} were not recorded at all."
     return empty, era
@@ -404,14 +524,18 @@ def _day(value) -> date | None:
 # ---- all campaigns (SPEC §8: metrics_rollup, campaign_metrics) ------------------------------
 
 # The trend's key rates, and their people-only columns (SPEC §3b) where there are.
-TREND_RATES = (("Open rate", "open_rate", "people_open_rate"), ("Click rate", "click_rate", "people_click_rate"),
-               ("Response rate", "response_rate", None), ("Bounce rate", "bounce_rate", None))
+TREND_RATES = (
+    ("Open rate", "open_rate", "people_open_rate"),
+    ("Click rate", "click_rate", "people_click_rate"),
+    ("Response rate", "response_rate", None),
+    ("Bounce rate", "bounce_rate", None),
+)
 ROLLUP_GRAINS = ("campaign_month", "month", "language", "owner")
 
 
 @dataclass
 class AllCampaigns:
-    campaigns: pd.DataFrame        # campaign_metrics with the campaign's name
+    campaigns: pd.DataFrame  # campaign_metrics with the campaign's name
     rollup: dict[str, pd.DataFrame]  # metrics_rollup rows of each grain in ROLLUP_GRAINS
 
 
@@ -419,20 +543,29 @@ def read_all_campaigns(path: Path) -> AllCampaigns | None:
     """Every campaign's metrics and the rollup's grains; None when the serving copy predates
     metrics_rollup (published by an older version)."""
     with connect(path) as con:
-        tables = {t for (t,) in con.execute(
-            "select table_name from information_schema.tables where table_catalog = 'serving' "
-            "and table_schema = 'marts'").fetchall()}
+        tables = {
+            t
+            for (t,) in con.execute(
+                "select table_name from information_schema.tables where table_catalog = 'serving' "
+                "and table_schema = 'marts'"
+            ).fetchall()
+        }
         if "metrics_rollup" not in tables:
             return None
         campaigns = con.execute(
             """select o.campaign_name, m.*
                from serving.marts.campaign_metrics m
                left join serving.marts.campaign_overview o using (campaign_id)
-               order by m.emails_sent desc, m.campaign_id""").df()
-        rollup = {grain: con.execute(
-            "select * from serving.marts.metrics_rollup where grain = ? "
-            "order by send_month nulls last, language nulls last, owner_user_id nulls last, campaign_id",
-            [grain]).df() for grain in ROLLUP_GRAINS}
+               order by m.emails_sent desc, m.campaign_id"""
+        ).df()
+        rollup = {
+            grain: con.execute(
+                "select * from serving.marts.metrics_rollup where grain = ? "
+                "order by send_month nulls last, language nulls last, owner_user_id nulls last, campaign_id",
+                [grain],
+            ).df()
+            for grain in ROLLUP_GRAINS
+        }
     return AllCampaigns(campaigns, rollup)
 
 
@@ -450,8 +583,9 @@ def rate_columns(frame: pd.DataFrame, people: bool) -> list[tuple[str, str]]:
 def rates_table(frame: pd.DataFrame, keys: dict[str, str], people: bool) -> pd.DataFrame:
     """Rows of `frame` as a table: the `keys` columns ({column: label}), sent, delivered and the
     rates (fractions; the page formats them, NULL as –)."""
-    out = pd.DataFrame({label: frame[column].astype(object).where(frame[column].notna(), None)
-                        for column, label in keys.items()})
+    out = pd.DataFrame(
+        {label: frame[column].astype(object).where(frame[column].notna(), None) for column, label in keys.items()}
+    )
     out["Sent"] = frame["emails_sent"].astype("int64")
     out["Delivered"] = frame["emails_delivered"].astype("int64")
     for label, column in rate_columns(frame, people):
@@ -464,7 +598,7 @@ def rate_trend(monthly: pd.DataFrame, people: bool) -> pd.DataFrame:
     rows = []
     for label, column, people_column in TREND_RATES:
         use = people_column if people and people_column in monthly.columns else column
-        for month, value in zip(monthly["send_month"], monthly[use]):
+        for month, value in zip(monthly["send_month"], monthly[use], strict=True):
             if value is not None and not pd.isna(value):
                 rows.append({"month": pd.Timestamp(month), "rate": label, "value": float(value)})
     return pd.DataFrame(rows, columns=["month", "rate", "value"])

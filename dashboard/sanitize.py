@@ -74,8 +74,25 @@ def _safe_style(value: str) -> str | None:
 
 _CLEANER = nh3.Cleaner(
     tags=TAGS,
-    clean_content_tags={"script", "style", "title", "head", "template", "noscript", "textarea", "select",
-                        "iframe", "object", "embed", "svg", "math", "xmp", "noembed", "noframes"} - TAGS,
+    clean_content_tags={
+        "script",
+        "style",
+        "title",
+        "head",
+        "template",
+        "noscript",
+        "textarea",
+        "select",
+        "iframe",
+        "object",
+        "embed",
+        "svg",
+        "math",
+        "xmp",
+        "noembed",
+        "noframes",
+    }
+    - TAGS,
     attributes=ATTRIBUTES,
     attribute_filter=_filter_attribute,
     url_schemes={"http", "https", "mailto", "tel", "data"},
@@ -99,12 +116,12 @@ def preview_document(body_html: str | None, title: str = "") -> str:
     """A whole HTML document for the preview iframe: the cleaned body, a strict CSP, links to
     a new tab. Always a document (never a bare string), so an iframe can never take a body
     that happens to look like a URL or a path as its address."""
-    body = clean_body(body_html) or "<p style=\"color:#6e7781\"><em>(empty message body)</em></p>"
+    body = clean_body(body_html) or '<p style="color:#6e7781"><em>(empty message body)</em></p>'
     return (
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
-        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CONTENT_SECURITY_POLICY}\">"
-        "<meta name=\"referrer\" content=\"no-referrer\">"
-        "<base target=\"_blank\">"
+        '<!DOCTYPE html><html><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'
+        '<meta name="referrer" content="no-referrer">'
+        '<base target="_blank">'
         f"<title>{html.escape(title)}</title><style>{PREVIEW_STYLE}</style></head>"
         f"<body>{body}</body></html>"
     )

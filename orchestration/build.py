@@ -46,8 +46,10 @@ def run_job(
     if log_file:
         log_file.parent.mkdir(parents=True, exist_ok=True)
     with open_instance(settings.paths) as instance:
-        with (open(log_file, "w") if log_file else contextlib.nullcontext()) as log, \
-                (contextlib.redirect_stdout(log) if log else contextlib.nullcontext()):
+        with (
+            open(log_file, "w") if log_file else contextlib.nullcontext() as log,
+            contextlib.redirect_stdout(log) if log else contextlib.nullcontext(),
+        ):
             result = job.execute_in_process(
                 run_config=run_config,
                 instance=instance,

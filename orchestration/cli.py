@@ -35,55 +35,89 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("directory", type=Path)
 
     build = commands.add_parser("build", help="run the whole pipeline once: the Dagster job the schedule runs")
-    build.add_argument("--landing", type=Path,
-                       help="load new files from this folder first (default: $CAMPAIGN_DW_LANDING; none: load nothing)")
+    build.add_argument(
+        "--landing",
+        type=Path,
+        help="load new files from this folder first (default: $CAMPAIGN_DW_LANDING; none: load nothing)",
+    )
     build.add_argument("--full-refresh", action="store_true", help="rebuild every incremental model from raw")
     build.add_argument("--verbose", action="store_true", help="show Dagster's and dbt's step logs")
-    build.add_argument("--target", choices=config.TARGETS, help="the engine dbt builds on (default: $CAMPAIGN_DW_TARGET or duckdb)")
+    build.add_argument(
+        "--target", choices=config.TARGETS, help="the engine dbt builds on (default: $CAMPAIGN_DW_TARGET or duckdb)"
+    )
 
     generate = commands.add_parser("generate", help="write deterministic synthetic raw data (Parquet)")
     generate.add_argument("--out", type=Path, required=True)
     generate.add_argument("--events", type=int, default=100_000, help="about how many events (default 100000)")
     generate.add_argument("--seed", type=int, default=42)
     generate.add_argument(
-        "--increment", type=int, default=0,
+        "--increment",
+        type=int,
+        default=0,
         help="write later batch N (new emails, late and duplicate events of earlier ones); 0 = the first batch",
     )
 
     ui = commands.add_parser("ui", help="start the Dagster UI on localhost, with this warehouse's Dagster instance")
     ui.add_argument("--port", type=int, default=3000)
-    ui.add_argument("--landing", type=Path, help="the folder the UI's runs and the sensor load from (default: $CAMPAIGN_DW_LANDING)")
-    ui.add_argument("--target", choices=config.TARGETS, help="the engine the UI's runs build on (default: $CAMPAIGN_DW_TARGET or duckdb)")
+    ui.add_argument(
+        "--landing", type=Path, help="the folder the UI's runs and the sensor load from (default: $CAMPAIGN_DW_LANDING)"
+    )
+    ui.add_argument(
+        "--target",
+        choices=config.TARGETS,
+        help="the engine the UI's runs build on (default: $CAMPAIGN_DW_TARGET or duckdb)",
+    )
 
-    dashboard = commands.add_parser("dashboard", help="serve the campaign dashboard (reads the serving copy) on localhost")
+    dashboard = commands.add_parser(
+        "dashboard", help="serve the campaign dashboard (reads the serving copy) on localhost"
+    )
     dashboard.add_argument("--port", type=int, default=8501)
 
-    docs = commands.add_parser("docs", help="build and serve dbt's docs site (models, columns, tests, lineage) on localhost")
+    docs = commands.add_parser(
+        "docs", help="build and serve dbt's docs site (models, columns, tests, lineage) on localhost"
+    )
     docs.add_argument("--port", type=int, default=8080)
 
     cluster = commands.add_parser(
-        "spark-cluster", help="start, stop or show a local Spark standalone cluster with a Thrift server (for --target spark)")
+        "spark-cluster",
+        help="start, stop or show a local Spark standalone cluster with a Thrift server (for --target spark)",
+    )
     cluster.add_argument("action", choices=("start", "stop", "status"))
-    cluster.add_argument("--thrift-port", type=int, default=10000, help="the Thrift server's port on 127.0.0.1 (default 10000)")
+    cluster.add_argument(
+        "--thrift-port", type=int, default=10000, help="the Thrift server's port on 127.0.0.1 (default 10000)"
+    )
     cluster.add_argument("--worker-memory", default="4g", help="the worker's memory for executors (default 4g)")
 
     bi = commands.add_parser("bi", help="export the metric definitions to a BI tool (SPEC §8)")
     bi_commands = bi.add_subparsers(dest="bi_command", required=True)
     bi_export = bi_commands.add_parser(
-        "export", help="write an import bundle: `bi export superset OUT.zip` for `superset import-datasources -p OUT.zip`")
+        "export",
+        help="write an import bundle: `bi export superset OUT.zip` for `superset import-datasources -p OUT.zip`",
+    )
     bi_export.add_argument("tool", choices=("superset",))
     bi_export.add_argument("out", type=Path)
     bi_export.add_argument("--manifest", type=Path, help="the dbt manifest (default: dbt_project/target/manifest.json)")
     bi_export.add_argument("--database-name", default="campaign_dw", help="the database's name in the BI tool")
     metrics = commands.add_parser(
-        "metrics", help="ask the semantic layer: rates and counts at any grain, from the serving copy (SPEC §8)")
-    metrics.add_argument("--metric", required=True,
-                         help="one or more metrics, comma-separated (open_rate,emails_sent); `--metric list` lists them")
-    metrics.add_argument("--by", default="",
-                         help="group by, comma-separated: language, owner, status, campaign, message, step, "
-                              "day, week, month, quarter, year (or a MetricFlow name such as campaign__language)")
-    metrics.add_argument("--where", action="append", default=[],
-                         help="a filter in MetricFlow's syntax, e.g. \"{{ Dimension('campaign__language') }} = 'en'\"")
+        "metrics", help="ask the semantic layer: rates and counts at any grain, from the serving copy (SPEC §8)"
+    )
+    metrics.add_argument(
+        "--metric",
+        required=True,
+        help="one or more metrics, comma-separated (open_rate,emails_sent); `--metric list` lists them",
+    )
+    metrics.add_argument(
+        "--by",
+        default="",
+        help="group by, comma-separated: language, owner, status, campaign, message, step, "
+        "day, week, month, quarter, year (or a MetricFlow name such as campaign__language)",
+    )
+    metrics.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        help="a filter in MetricFlow's syntax, e.g. \"{{ Dimension('campaign__language') }} = 'en'\"",
+    )
     metrics.add_argument("--format", choices=("table", "csv", "json"), default="table")
     commands.add_parser("info", help="print warehouse, serving database, Parquet folder and last run as JSON")
     commands.add_parser("parse", help="prepare the dbt manifest (done by `make`; needed after a dbt change)")
@@ -152,8 +186,10 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
     outcome, log_file = run_build(settings, full_refresh=args.full_refresh, verbose=args.verbose)
     for line in outcome.warnings + outcome.problems:
         print(line, file=sys.stderr)
-    print(f"run {outcome.run_id}: {outcome.checks_passed} checks passed, {len(outcome.warnings)} warnings, "
-          f"{len(outcome.problems)} problems")
+    print(
+        f"run {outcome.run_id}: {outcome.checks_passed} checks passed, {len(outcome.warnings)} warnings, "
+        f"{len(outcome.problems)} problems"
+    )
     if outcome.status == "success":
         print_summary(settings.paths)
         return 0
@@ -211,21 +247,25 @@ def _metrics(args: argparse.Namespace, settings: Settings) -> int:
         asked = {SemanticLayer.group_by_name(b): b for b in by}
         columns = [asked.get(d[0], d[0]) for d in cursor.description]
         # A month or a day is a date, whatever type MetricFlow's truncation gives it.
-        rows = [tuple(v.date() if isinstance(v, datetime) and v.time() == time() else v for v in row)
-                for row in cursor.fetchall()]
+        rows = [
+            tuple(v.date() if isinstance(v, datetime) and v.time() == time() else v for v in row)
+            for row in cursor.fetchall()
+        ]
     if args.format == "json":
-        print(json.dumps([dict(zip(columns, row)) for row in rows], indent=2, default=str))
+        print(json.dumps([dict(zip(columns, row, strict=True)) for row in rows], indent=2, default=str))
     elif args.format == "csv":
         writer = csv.writer(sys.stdout)
         writer.writerow(columns)
         writer.writerows(rows)
     else:
+
         def cell(value) -> str:
             return "-" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)
+
         table = [columns] + [[cell(v) for v in row] for row in rows]
         widths = [max(len(r[i]) for r in table) for i in range(len(columns))]
         for line in table:
-            print("  ".join(v.rjust(w) for v, w in zip(line, widths)))
+            print("  ".join(v.rjust(w) for v, w in zip(line, widths, strict=True)))
     return 0
 
 
@@ -237,8 +277,14 @@ def _info(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _parse(args: argparse.Namespace, settings: Settings) -> int:
-    command = [config.DBT_EXECUTABLE, "parse", "--project-dir", str(config.DBT_PROJECT_DIR),
-               "--profiles-dir", str(config.DBT_PROJECT_DIR)]
+    command = [
+        config.DBT_EXECUTABLE,
+        "parse",
+        "--project-dir",
+        str(config.DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(config.DBT_PROJECT_DIR),
+    ]
     return subprocess.call(command, cwd=config.DBT_PROJECT_DIR)
 
 
@@ -271,7 +317,9 @@ def _ui(args: argparse.Namespace, settings: Settings) -> int:
     print(f"Dagster UI on http://127.0.0.1:{args.port} for {settings.warehouse} (DAGSTER_HOME={home}); Ctrl-C stops it")
     command = [str(bin_dir / "dg"), "dev", "--use-active-venv", "-h", "127.0.0.1", "-p", str(args.port)]
     if not Path(command[0]).exists():
-        print(f"error: {command[0]} is missing: install the project with `make setup` (dagster-dg-cli)", file=sys.stderr)
+        print(
+            f"error: {command[0]} is missing: install the project with `make setup` (dagster-dg-cli)", file=sys.stderr
+        )
         return 2
     return _serve(command, env=env, cwd=config.PROJECT_DIR)
 
@@ -279,11 +327,23 @@ def _ui(args: argparse.Namespace, settings: Settings) -> int:
 def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
     app = config.PROJECT_DIR / "dashboard" / "app.py"
     env = {**os.environ, "CAMPAIGN_DW_WAREHOUSE": str(settings.warehouse)}
-    print(f"Campaign dashboard on http://127.0.0.1:{args.port} (reads {settings.paths.serving_database}); Ctrl-C stops it")
+    print(
+        f"Campaign dashboard on http://127.0.0.1:{args.port} (reads {settings.paths.serving_database}); Ctrl-C stops it"
+    )
     command = [
-        str(Path(sys.executable).with_name("streamlit")), "run", str(app),
-        "--server.address", "127.0.0.1", "--server.port", str(args.port), "--server.headless", "true",
-        "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer",
+        str(Path(sys.executable).with_name("streamlit")),
+        "run",
+        str(app),
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(args.port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "viewer",
     ]
     return _serve(command, env=env, cwd=config.PROJECT_DIR)
 
@@ -294,15 +354,35 @@ def _docs(args: argparse.Namespace, settings: Settings) -> int:
     from campaign_dw.warehouse import writer_lock
 
     target = settings.paths.root / f"{settings.warehouse.stem}_dbt_docs"
-    common = ["--project-dir", str(config.DBT_PROJECT_DIR), "--profiles-dir", str(config.DBT_PROJECT_DIR),
-              "--target-path", str(target), "--vars", json.dumps(settings.dbt_vars())]
+    common = [
+        "--project-dir",
+        str(config.DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(config.DBT_PROJECT_DIR),
+        "--target-path",
+        str(target),
+        "--vars",
+        json.dumps(settings.dbt_vars()),
+    ]
     with writer_lock(settings.paths):
         built = subprocess.call([config.DBT_EXECUTABLE, "docs", "generate", *common], cwd=config.DBT_PROJECT_DIR)
     if built != 0:
         return built
     print(f"dbt docs on http://127.0.0.1:{args.port}; Ctrl-C stops it")
-    return _serve([config.DBT_EXECUTABLE, "docs", "serve", *common, "--host", "127.0.0.1",
-                   "--port", str(args.port), "--no-browser"], cwd=config.DBT_PROJECT_DIR)
+    return _serve(
+        [
+            config.DBT_EXECUTABLE,
+            "docs",
+            "serve",
+            *common,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(args.port),
+            "--no-browser",
+        ],
+        cwd=config.DBT_PROJECT_DIR,
+    )
 
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
@@ -363,12 +443,18 @@ def _spark_cluster(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.action == "start":
         spark.require_spark()
-        print(f"starting a Spark master, a worker and the Thrift server (logs in {spark_cluster.cluster_dir(settings.paths)}/logs) ...",
-              file=sys.stderr)
+        print(
+            f"starting a Spark master, a worker and the Thrift server (logs in {spark_cluster.cluster_dir(settings.paths)}/logs) ...",
+            file=sys.stderr,
+        )
         state = spark_cluster.start(settings.paths, thrift_port=args.thrift_port, worker_memory=args.worker_memory)
         print(json.dumps(state, indent=2))
-        print("build on it with: " + " ".join(f"{k}={v}" for k, v in state["environment"].items())
-              + " campaign-dw build ...", file=sys.stderr)
+        print(
+            "build on it with: "
+            + " ".join(f"{k}={v}" for k, v in state["environment"].items())
+            + " campaign-dw build ...",
+            file=sys.stderr,
+        )
         return 0
     if args.action == "stop":
         ended = spark_cluster.stop(settings.paths)

@@ -39,7 +39,8 @@ telemetry:
 
 
 # dagster.yaml as earlier versions wrote it: replaced by the current one (an edited file is kept).
-PREVIOUS_DAGSTER_YAMLS = ("""\
+PREVIOUS_DAGSTER_YAMLS = (
+    """\
 # Written by campaign-dw; edits are kept.
 # One run at a time per warehouse: overlapping triggers (schedule, sensor, a click in the UI)
 # wait in the queue; a run started meanwhile by `campaign-dw build` waits for the warehouse.
@@ -52,7 +53,8 @@ run_monitoring:
   poll_interval_seconds: 30
 telemetry:
   enabled: false
-""",)
+""",
+)
 
 
 def dagster_home(paths: Paths) -> Path:

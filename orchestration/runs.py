@@ -46,9 +46,16 @@ class RunReport:
 
     def as_dict(self) -> dict:
         return {
-            "run_id": self.run_id, "job": self.job, "status": self.status, "started_at": self.started_at,
-            "finished_at": self.finished_at, "cause": self.cause, "problems": self.problems,
-            "warnings": self.warnings, "checks_passed": self.checks_passed, "failed_step": self.failed_step,
+            "run_id": self.run_id,
+            "job": self.job,
+            "status": self.status,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "cause": self.cause,
+            "problems": self.problems,
+            "warnings": self.warnings,
+            "checks_passed": self.checks_passed,
+            "failed_step": self.failed_step,
         }
 
 
@@ -80,9 +87,15 @@ def report(instance: dg.DagsterInstance, run_id: str) -> RunReport:
     # A failed blocking check also fails its step; the check's own description says more.
     problems += [f for f in failures if not (problems and "blocking asset check" in f.lower())]
     return RunReport(
-        run_id=run.run_id, job=run.job_name, status=status,
-        started_at=_time(record.start_time), finished_at=_time(record.end_time),
-        problems=problems, warnings=warnings, checks_passed=passed, materialized=materialized,
+        run_id=run.run_id,
+        job=run.job_name,
+        status=status,
+        started_at=_time(record.start_time),
+        finished_at=_time(record.end_time),
+        problems=problems,
+        warnings=warnings,
+        checks_passed=passed,
+        materialized=materialized,
         failed_step=failed_steps[0] if failed_steps else None,
     )
 
@@ -96,8 +109,10 @@ def _root_cause(data) -> str:
     if data.user_failure_data is not None and data.user_failure_data.description:
         return data.user_failure_data.description
     error = data.error
-    while error is not None and error.cause is not None and (
-        error.cls_name in WRAPPERS or "Error occurred while executing" in error.message
+    while (
+        error is not None
+        and error.cause is not None
+        and (error.cls_name in WRAPPERS or "Error occurred while executing" in error.message)
     ):
         error = error.cause
     return _essence(error.message if error else "")
@@ -108,7 +123,7 @@ def _essence(message: str) -> str:
     plain = re.sub(r"\x1b\[[0-9;]*m", "", message)  # dbt colours its log lines
     lines = [line.strip() for line in plain.strip().splitlines() if line.strip()]
     if "Errors parsed from dbt logs:" in lines:
-        lines = lines[lines.index("Errors parsed from dbt logs:") + 1:]
+        lines = lines[lines.index("Errors parsed from dbt logs:") + 1 :]
         lines = [line for line in lines if not line.startswith(("Stack Trace", "File ", "^"))][:8]
     text = " | ".join(lines[:8]) or "failed"
     return re.sub(r"^[A-Za-z_.]*(Error|Exception|Failure): ", "", text)

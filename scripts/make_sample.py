@@ -18,26 +18,84 @@ OUT = Path(__file__).resolve().parents[1] / "seeds"
 users = [
     # user_id, full_name, email, timezone, updated_at
     ("U1", "Alice Martin", "alice@smartrecruit.example", "UTC", "2025-01-10T09:00:00Z"),
-    ("U1", "Alice Martin-Durand", "alice@smartrecruit.example", "Europe/Paris", "2026-02-01T09:00:00Z"),  # newer version wins
+    (
+        "U1",
+        "Alice Martin-Durand",
+        "alice@smartrecruit.example",
+        "Europe/Paris",
+        "2026-02-01T09:00:00Z",
+    ),  # newer version wins
     ("U2", "Bob Stone", "bob@smartrecruit.example", "America/New_York", "2025-01-10T09:00:00Z"),
     ("U3", "Chandra Rai", "chandra@smartrecruit.example", "Asia/Kathmandu", "2025-01-10T09:00:00Z"),
     ("U4", "Dana Null", "dana@smartrecruit.example", "", "2025-01-10T09:00:00Z"),  # NULL zone -> UTC, warned
-    ("U5", "Eve Typo", "eve@smartrecruit.example", "Mars/Olympus_Mons", "2025-01-10T09:00:00Z"),  # unknown -> UTC, warned
+    (
+        "U5",
+        "Eve Typo",
+        "eve@smartrecruit.example",
+        "Mars/Olympus_Mons",
+        "2025-01-10T09:00:00Z",
+    ),  # unknown -> UTC, warned
 ]
 
 campaigns = [
     # campaign_id, name, owner_user_id, status, language, started_at, ended_at, created_at, updated_at
     ("C1", "Backend engineers Q1", "U1", "scheduled", "en", "", "", "2026-02-20T10:00:00Z", "2026-02-20T10:00:00Z"),
-    ("C1", "Backend engineers Q1", "U1", "running", "en", "2026-03-02T08:00:00Z", "", "2026-02-20T10:00:00Z", "2026-03-02T08:00:00Z"),
-    ("C2", "Data scientists summer", "U2", "completed", "en", "2025-06-02T08:00:00Z", "2025-07-31T18:00:00Z", "2025-05-20T10:00:00Z", "2025-07-31T18:00:00Z"),
+    (
+        "C1",
+        "Backend engineers Q1",
+        "U1",
+        "running",
+        "en",
+        "2026-03-02T08:00:00Z",
+        "",
+        "2026-02-20T10:00:00Z",
+        "2026-03-02T08:00:00Z",
+    ),
+    (
+        "C2",
+        "Data scientists summer",
+        "U2",
+        "completed",
+        "en",
+        "2025-06-02T08:00:00Z",
+        "2025-07-31T18:00:00Z",
+        "2025-05-20T10:00:00Z",
+        "2025-07-31T18:00:00Z",
+    ),
     ("C3", "Designers (draft)", "U3", "draft", "fr", "", "", "2026-05-01T10:00:00Z", "2026-05-01T10:00:00Z"),
-    ("C4", "Platform SRE", "U2", "running", "de", "2025-07-20T08:00:00Z", "", "2025-07-15T10:00:00Z", "2025-07-20T08:00:00Z"),
+    (
+        "C4",
+        "Platform SRE",
+        "U2",
+        "running",
+        "de",
+        "2025-07-20T08:00:00Z",
+        "",
+        "2025-07-15T10:00:00Z",
+        "2025-07-20T08:00:00Z",
+    ),
 ]
 
 messages = [
     # message_id, campaign_id, step_number, subject, body_html, wait_days, updated_at
-    ("M11", "C1", 1, "A backend role at Acme", "<p>Hi {{first_name}}, <a href='https://jobs.acme.example/backend'>see the role</a></p>", 0, "2026-02-20T10:00:00Z"),
-    ("M12", "C1", 2, "Following up", "<p>Just checking in - <a href='https://jobs.acme.example/backend/faq'>FAQ</a></p>", 3, "2026-02-20T10:00:00Z"),
+    (
+        "M11",
+        "C1",
+        1,
+        "A backend role at Acme",
+        "<p>Hi {{first_name}}, <a href='https://jobs.acme.example/backend'>see the role</a></p>",
+        0,
+        "2026-02-20T10:00:00Z",
+    ),
+    (
+        "M12",
+        "C1",
+        2,
+        "Following up",
+        "<p>Just checking in - <a href='https://jobs.acme.example/backend/faq'>FAQ</a></p>",
+        3,
+        "2026-02-20T10:00:00Z",
+    ),
     ("M13", "C1", 3, "Last note", "<p>Last note from us.</p>", 7, "2026-02-20T10:00:00Z"),  # never sent
     ("M21", "C2", 1, "Data science at Acme", "<p>Hello!</p>", 0, "2025-05-20T10:00:00Z"),
     ("M31", "C3", 1, "Bonjour", "<p>Brouillon</p>", 0, "2026-05-01T10:00:00Z"),
@@ -59,7 +117,9 @@ prospects = [
     (f"P{i:03d}", f"prospect{i:03d}@mail.example", f"First{i:03d}", f"Last{i:03d}", "2026-01-05T00:00:00Z")
     for i in range(1, 121)
 ]
-prospects.append(("P001", "prospect001@new-mail.example", "First001", "Last001", "2026-02-01T00:00:00Z"))  # newer version
+prospects.append(
+    ("P001", "prospect001@new-mail.example", "First001", "Last001", "2026-02-01T00:00:00Z")
+)  # newer version
 
 memberships = []
 for i in range(1, 111):
@@ -72,7 +132,9 @@ for i in range(1, 111):
     memberships.append(("C1", f"P{i:03d}", "2026-03-01T00:00:00Z", exited, reason, "2026-03-06T12:00:00Z"))
 memberships.append(("C1", "P020", "2026-03-01T00:00:00Z", "", "", "2026-03-01T00:00:00Z"))  # older version of P020
 for i in (111, 112):
-    memberships.append(("C2", f"P{i:03d}", "2025-06-01T00:00:00Z", "2025-07-31T18:00:00Z", "campaign ended", "2025-07-31T18:00:00Z"))
+    memberships.append(
+        ("C2", f"P{i:03d}", "2025-06-01T00:00:00Z", "2025-07-31T18:00:00Z", "campaign ended", "2025-07-31T18:00:00Z")
+    )
 for i in (113, 114, 115):
     memberships.append(("C4", f"P{i:03d}", "2025-07-19T00:00:00Z", "", "", "2025-07-19T00:00:00Z"))
 
@@ -92,8 +154,12 @@ events: list[tuple] = []
 
 # Real user agents (SPEC §3b): opens from mail clients, clicks from browsers. The machine and
 # bot cases below name theirs.
-MAIL_CLIENT = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148"
-BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
+MAIL_CLIENT = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148"
+)
+BROWSER = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
+)
 SAFARI = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15"
 APPLE_PROXY = "Mozilla/5.0"  # Apple Mail Privacy Protection: nothing more
 SCANNER = "Mozilla/5.0 (compatible; Microsoft Safe Links scanner)"
@@ -160,14 +226,25 @@ event("E11-022", "opened", "2026-03-11T09:00:00Z")
 # Link clicks: L1 3x by each of two prospects (total 6, unique 2); L2 5x by one (total 5, unique 1).
 for i in (13, 14):
     for k in range(3):
-        event(f"E11-{i:03d}", "clicked", f"2026-03-29T0{2 + k}:00:00Z" if i == 13 else f"2026-03-08T{8 + k:02d}:00:00Z",
-              link="L1", url="https://jobs.acme.example/backend")
+        event(
+            f"E11-{i:03d}",
+            "clicked",
+            f"2026-03-29T0{2 + k}:00:00Z" if i == 13 else f"2026-03-08T{8 + k:02d}:00:00Z",
+            link="L1",
+            url="https://jobs.acme.example/backend",
+        )
 # At-least-once delivery: E11-013's first click arrives twice, a day apart. It counts once.
 duplicate = next(e for e in events if e[1] == "E11-013" and e[2] == "clicked")
 events.append(duplicate[:8] + ("2026-03-30T00:00:00Z",) + duplicate[9:])  # received a day later
 for k in range(5):  # the fourth of them by a mail scanner (SPEC §3b: a bot's click)
-    event("E11-015", "clicked", f"2026-03-08T1{k}:00:00Z", link="L2", url="https://acme.example/team",
-          agent=SCANNER if k == 3 else None)
+    event(
+        "E11-015",
+        "clicked",
+        f"2026-03-08T1{k}:00:00Z",
+        link="L2",
+        url="https://acme.example/team",
+        agent=SCANNER if k == 3 else None,
+    )
 # Footer clicks never count as clicks (nor as opens).
 event("E11-016", "clicked", "2026-03-09T18:30:00Z", link="L3", url="https://acme.example/unsubscribe")
 event("E11-016", "unsubscribed", "2026-03-09T18:31:00Z")
@@ -176,8 +253,17 @@ event("E11-040", "clicked", "2026-03-03T12:00:00Z", link="L4", url="https://acme
 # E11-030's click is part of a burst (SPEC §3b): it and two footer clicks on L3 and L4 come 1 and
 # 2 s apart, on 3 distinct links: a scanner clicked every link, all three are bots' clicks.
 event("E11-030", "clicked", "2026-03-03T15:00:00Z", link="L5", url="https://acme.example/apply")
-event("E11-030", "clicked", "2026-03-03T15:00:01Z", link="L3", url="https://acme.example/unsubscribe", event_id="EV-BURST-1")
-event("E11-030", "clicked", "2026-03-03T15:00:03Z", link="L4", url="https://acme.example/privacy", event_id="EV-BURST-2")
+event(
+    "E11-030",
+    "clicked",
+    "2026-03-03T15:00:01Z",
+    link="L3",
+    url="https://acme.example/unsubscribe",
+    event_id="EV-BURST-1",
+)
+event(
+    "E11-030", "clicked", "2026-03-03T15:00:03Z", link="L4", url="https://acme.example/privacy", event_id="EV-BURST-2"
+)
 # E11-031 was clicked 5 s after it was sent (SPEC §3b: less than 10 s, a bot's click).
 event("E11-031", "clicked", "2026-03-02T09:00:05Z", link="L999", url="https://jobs.acme.example/old-backend-link")
 # Replies (E11-019's arrives 9 days late), a spam report.
@@ -192,8 +278,13 @@ for i in range(21, 71):
 for i in range(21, 31):
     # SPEC §3b: E12-026's open is flagged a machine's by the email service; E12-027's says
     # `machine_open` false, but its user agent is Apple's proxy: a machine's all the same.
-    event(f"E12-{i:03d}", "opened", f"2026-04-2{3 + i % 3}T1{i % 10}:15:00Z",
-          machine_open={26: "true", 27: "false"}.get(i, ""), agent=APPLE_PROXY if i == 27 else None)
+    event(
+        f"E12-{i:03d}",
+        "opened",
+        f"2026-04-2{3 + i % 3}T1{i % 10}:15:00Z",
+        machine_open={26: "true", 27: "false"}.get(i, ""),
+        agent=APPLE_PROXY if i == 27 else None,
+    )
 event("E12-021", "opened", "2026-04-27T08:15:00Z")  # repeat opens after 2026-04-20 all count
 event("E12-021", "opened", "2026-04-28T08:15:00Z", received="2026-05-02T00:00:00Z")  # and late
 # Exactly 10 s after it was sent: not a bot's click (SPEC §3b: less than 10 s is).
@@ -231,11 +322,17 @@ def write(name: str, header: str, rows) -> None:
 
 
 write("users", "user_id full_name email timezone updated_at", users)
-write("campaigns", "campaign_id name owner_user_id status language started_at ended_at created_at updated_at", campaigns)
+write(
+    "campaigns", "campaign_id name owner_user_id status language started_at ended_at created_at updated_at", campaigns
+)
 write("campaign_messages", "message_id campaign_id step_number subject body_html wait_days updated_at", messages)
 write("message_links", "link_id message_id url placement anchor_text updated_at", links)
 write("prospects", "prospect_id email first_name last_name updated_at", prospects)
 write("audience_memberships", "campaign_id prospect_id entered_at exited_at exit_reason updated_at", memberships)
 write("email_sends", "email_id campaign_id message_id prospect_id sent_at", sends)
-write("email_events", "event_id email_id event_type occurred_at bounce_type link_id url user_agent received_at machine_open", events)
+write(
+    "email_events",
+    "event_id email_id event_type occurred_at bounce_type link_id url user_agent received_at machine_open",
+    events,
+)
 print(f"wrote {OUT}: {len(sends)} sends, {len(events)} events")

@@ -34,8 +34,9 @@ def build_sample(folder: Path) -> Path:
     return warehouse
 
 
-def screenshot(warehouse: Path, out: Path, campaign: str, message: str | None, tz: str | None,
-               width: int, people: bool = False) -> None:
+def screenshot(
+    warehouse: Path, out: Path, campaign: str, message: str | None, tz: str | None, width: int, people: bool = False
+) -> None:
     params = {"campaign": campaign, **({"message": message} if message else {}), **({"tz": tz} if tz else {})}
     with tempfile.TemporaryDirectory() as logs, running_dashboard(warehouse, log=Path(logs) / "dashboard.log") as url:
         with chromium() as browser:
@@ -45,8 +46,9 @@ def screenshot(warehouse: Path, out: Path, campaign: str, message: str | None, t
             if people and page.get_by_text("People only").count():
                 page.get_by_text("People only").click()
                 wait_for_app(page)
-            page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg",
-                                   timeout=30_000)
+            page.wait_for_selector(
+                "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg", timeout=30_000
+            )
             page.wait_for_timeout(800)  # the data grid and the chart finish drawing
             # Streamlit scrolls inside its main section: grow the window to the content, so the
             # screenshot holds the whole page.

@@ -72,8 +72,14 @@ def spark_batches(tmp_path_factory) -> list[Path]:
 
 # The longest tests first: with two workers (make test), a long test that starts last runs
 # alone at the end. (Stable sort: within a file, the order stays.)
-LONGEST_FIRST = ("test_spark_cluster.py", "test_spark.py", "test_reliability.py", "test_ui.py",
-                 "test_incremental.py", "test_hostile_input.py")
+LONGEST_FIRST = (
+    "test_spark_cluster.py",
+    "test_spark.py",
+    "test_reliability.py",
+    "test_ui.py",
+    "test_incremental.py",
+    "test_hostile_input.py",
+)
 
 
 def pytest_collection_modifyitems(items):

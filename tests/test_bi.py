@@ -18,15 +18,31 @@ from campaign_dw.config import DBT_PROJECT_DIR
 from orchestration.cli import main
 
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
-COUNTS = ("emails_sent", "emails_delivered", "emails_bounced", "emails_hard_bounced", "emails_soft_bounced",
-          "emails_opened", "emails_clicked", "emails_replied", "emails_unsubscribed", "emails_marked_spam",
-          "emails_opened_by_people", "emails_clicked_by_people", "machine_opens", "bot_clicks")
+COUNTS = (
+    "emails_sent",
+    "emails_delivered",
+    "emails_bounced",
+    "emails_hard_bounced",
+    "emails_soft_bounced",
+    "emails_opened",
+    "emails_clicked",
+    "emails_replied",
+    "emails_unsubscribed",
+    "emails_marked_spam",
+    "emails_opened_by_people",
+    "emails_clicked_by_people",
+    "machine_opens",
+    "bot_clicks",
+)
 # SPEC §4 and §3b, written here once more on purpose: the test's independent statement.
 SPEC_RATES = {
-    "delivery_rate": ("emails_delivered", "emails_sent"), "bounce_rate": ("emails_bounced", "emails_sent"),
+    "delivery_rate": ("emails_delivered", "emails_sent"),
+    "bounce_rate": ("emails_bounced", "emails_sent"),
     "unsubscribe_rate": ("emails_unsubscribed", "emails_delivered"),
-    "spam_rate": ("emails_marked_spam", "emails_delivered"), "open_rate": ("emails_opened", "emails_delivered"),
-    "response_rate": ("emails_replied", "emails_delivered"), "click_rate": ("emails_clicked", "emails_delivered"),
+    "spam_rate": ("emails_marked_spam", "emails_delivered"),
+    "open_rate": ("emails_opened", "emails_delivered"),
+    "response_rate": ("emails_replied", "emails_delivered"),
+    "click_rate": ("emails_clicked", "emails_delivered"),
     "click_through_rate": ("emails_clicked", "emails_opened"),
     "people_open_rate": ("emails_opened_by_people", "emails_delivered"),
     "people_click_rate": ("emails_clicked_by_people", "emails_delivered"),
@@ -75,14 +91,27 @@ def test_each_rate_is_a_ratio_of_sums_and_none_is_averaged(manifest):
     assert len({r.name for r in definitions.rates}) == len(definitions.rates)
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda m: m["metrics"]["metric.campaign_dw.open_rate"]["type_params"]["numerator"].update(
-        filter={"where_filters": [{"where_sql_template": "x"}]}), "filter"),
-    (lambda m: [s for s in m["semantic_models"].values() if s["measures"]][0]["measures"][0].update(agg="average"),
-     "not sum"),
-    (lambda m: m["metrics"]["metric.campaign_dw.open_rate"]["type_params"]["denominator"].update(name="nothing"),
-     "not a metric"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            lambda m: m["metrics"]["metric.campaign_dw.open_rate"]["type_params"]["numerator"].update(
+                filter={"where_filters": [{"where_sql_template": "x"}]}
+            ),
+            "filter",
+        ),
+        (
+            lambda m: [s for s in m["semantic_models"].values() if s["measures"]][0]["measures"][0].update(
+                agg="average"
+            ),
+            "not sum",
+        ),
+        (
+            lambda m: m["metrics"]["metric.campaign_dw.open_rate"]["type_params"]["denominator"].update(name="nothing"),
+            "not a metric",
+        ),
+    ],
+)
 def test_a_semantic_layer_a_bi_tool_cannot_hold_is_refused_with_the_reason(manifest, tmp_path, change, message):
     if not any(m.get("type") == "ratio" for m in manifest.get("metrics", {}).values()):
         pytest.skip("the manifest has no semantic layer yet")
@@ -104,26 +133,37 @@ def test_a_missing_or_broken_manifest_says_what_to_do(tmp_path):
 
 # ---- the bundle, on a small serving copy made here -------------------------------------------
 
+
 @pytest.fixture
 def serving(tmp_path) -> Path:
     path = tmp_path / "w_serving.duckdb"
     counts = ", ".join(f"{c} bigint" for c in COUNTS)
     with duckdb.connect(str(path)) as con:
         con.execute("create schema marts")
-        con.execute(f"create table marts.email_counts_daily (campaign_id varchar, message_id varchar, "
-                    f"send_date date, language varchar, owner_user_id varchar, status varchar, "
-                    f"step_number integer, {counts})")
+        con.execute(
+            f"create table marts.email_counts_daily (campaign_id varchar, message_id varchar, "
+            f"send_date date, language varchar, owner_user_id varchar, status varchar, "
+            f"step_number integer, {counts})"
+        )
         con.execute("comment on column marts.email_counts_daily.send_date is 'The UTC day it was sent.'")
         con.execute("comment on table marts.email_counts_daily is 'The additive fact.'")
         zeros = ", ".join("0" for _ in COUNTS[6:])  # the counts after emails_opened
         # en: 1/10 and 9/30 opened -> 10/40 = 0.25 (an average of the two rates: 0.2)
-        for campaign, language, sent, delivered, opened in (("A", "en", 10, 10, 1), ("B", "en", 30, 30, 9),
-                                                            ("C", "de", 100, 0, 0), ("D", None, 4, 4, 1)):
-            con.execute(f"insert into marts.email_counts_daily values ('{campaign}', 'M', date '2026-03-01', "
-                        f"{'NULL' if language is None else repr(language)}, 'U1', 'running', 1, "
-                        f"{sent}, {delivered}, {sent - delivered}, 0, {sent - delivered}, {opened}, {zeros})")
-        con.execute("create table marts.metrics_rollup as select 'overall' as grain, 0.5 as open_rate, "
-                    "date '2026-03-01' as send_month")
+        for campaign, language, sent, delivered, opened in (
+            ("A", "en", 10, 10, 1),
+            ("B", "en", 30, 30, 9),
+            ("C", "de", 100, 0, 0),
+            ("D", None, 4, 4, 1),
+        ):
+            con.execute(
+                f"insert into marts.email_counts_daily values ('{campaign}', 'M', date '2026-03-01', "
+                f"{'NULL' if language is None else repr(language)}, 'U1', 'running', 1, "
+                f"{sent}, {delivered}, {sent - delivered}, 0, {sent - delivered}, {opened}, {zeros})"
+            )
+        con.execute(
+            "create table marts.metrics_rollup as select 'overall' as grain, 0.5 as open_rate, "
+            "date '2026-03-01' as send_month"
+        )
     return path
 
 
@@ -146,12 +186,20 @@ def test_the_superset_bundle_lists_every_column_and_the_ratio_metrics(serving, t
     fact = docs["datasets/campaign_dw/email_counts_daily.yaml"]
     assert fact["database_uuid"] == database["uuid"] and fact["uuid"] == fact["uuid"].lower()
     with duckdb.connect(str(serving), read_only=True) as con:
-        columns = [c for (c,) in con.execute("select column_name from information_schema.columns "
-                                             "where table_name = 'email_counts_daily' order by ordinal_position").fetchall()]
+        columns = [
+            c
+            for (c,) in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_name = 'email_counts_daily' order by ordinal_position"
+            ).fetchall()
+        ]
         metrics = {m["metric_name"]: m for m in fact["metrics"]}
         # Every saved metric, evaluated as Superset would, per language: ratios of sums.
-        got = dict(con.execute(f"select language, {metrics['open_rate']['expression']} "
-                               "from marts.email_counts_daily group by language").fetchall())
+        got = dict(
+            con.execute(
+                f"select language, {metrics['open_rate']['expression']} from marts.email_counts_daily group by language"
+            ).fetchall()
+        )
     assert [c["column_name"] for c in fact["columns"]] == columns
     dttm = {c["column_name"] for c in fact["columns"] if c["is_dttm"]}
     assert dttm == {"send_date"} and fact["main_dttm_col"] == "send_date"
@@ -178,8 +226,21 @@ def test_the_cli_export_and_its_errors(serving, tmp_path, capsys):
     before = out.read_bytes()
     # A broken manifest: a clear message, and the earlier bundle is left as it was.
     (tmp_path / "bad.json").write_text("{")
-    assert main(["--warehouse", str(warehouse), "bi", "export", "superset", str(out),
-                 "--manifest", str(tmp_path / "bad.json")]) == 2
+    assert (
+        main(
+            [
+                "--warehouse",
+                str(warehouse),
+                "bi",
+                "export",
+                "superset",
+                str(out),
+                "--manifest",
+                str(tmp_path / "bad.json"),
+            ]
+        )
+        == 2
+    )
     assert "not JSON" in capsys.readouterr().err
     assert out.read_bytes() == before
     assert main(["--warehouse", str(tmp_path / "none.duckdb"), "bi", "export", "superset", str(out)]) == 2

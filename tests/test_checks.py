@@ -3,10 +3,10 @@ blocks publishing through the real job."""
 
 import duckdb
 import pytest
+from conftest import build
 
 from campaign_dw.config import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from campaign_dw.serving import publish
-from conftest import build
 from orchestration.defs import checks
 from orchestration.defs.checks import mismatches, rate_violations
 from orchestration.defs.dbt import WarehouseDbtResource, dbt_project
@@ -16,13 +16,32 @@ from orchestration.status import info
 
 def metric_row(**overrides):
     row = {
-        "campaign_id": "c", "emails_sent": 110, "emails_delivered": 100, "emails_bounced": 10,
-        "emails_hard_bounced": 7, "emails_soft_bounced": 3, "emails_opened": 20, "emails_clicked": 5,
-        "emails_replied": 3, "emails_unsubscribed": 1, "emails_marked_spam": 1,
-        "delivery_rate": 100 / 110, "bounce_rate": 10 / 110, "unsubscribe_rate": 0.01, "spam_rate": 0.01,
-        "open_rate": 0.2, "response_rate": 0.03, "click_rate": 0.05, "click_through_rate": 0.25,
-        "emails_opened_by_people": 14, "emails_clicked_by_people": 3, "machine_opens": 9, "bot_clicks": 4,
-        "people_open_rate": 0.14, "people_click_rate": 0.03, "people_click_through_rate": 3 / 14,
+        "campaign_id": "c",
+        "emails_sent": 110,
+        "emails_delivered": 100,
+        "emails_bounced": 10,
+        "emails_hard_bounced": 7,
+        "emails_soft_bounced": 3,
+        "emails_opened": 20,
+        "emails_clicked": 5,
+        "emails_replied": 3,
+        "emails_unsubscribed": 1,
+        "emails_marked_spam": 1,
+        "delivery_rate": 100 / 110,
+        "bounce_rate": 10 / 110,
+        "unsubscribe_rate": 0.01,
+        "spam_rate": 0.01,
+        "open_rate": 0.2,
+        "response_rate": 0.03,
+        "click_rate": 0.05,
+        "click_through_rate": 0.25,
+        "emails_opened_by_people": 14,
+        "emails_clicked_by_people": 3,
+        "machine_opens": 9,
+        "bot_clicks": 4,
+        "people_open_rate": 0.14,
+        "people_click_rate": 0.03,
+        "people_click_through_rate": 3 / 14,
     }
     return row | overrides
 
@@ -30,7 +49,8 @@ def metric_row(**overrides):
 def test_rate_rule_accepts_the_definition():
     assert rate_violations([metric_row()]) == []
     empty = metric_row(**{k: 0 for k in metric_row() if k.startswith("emails_")}) | {
-        k: None for k in metric_row() if k.endswith("_rate")}
+        k: None for k in metric_row() if k.endswith("_rate")
+    }
     assert rate_violations([empty]) == []
 
 
@@ -40,7 +60,10 @@ def test_rate_rule_accepts_the_definition():
         ({"open_rate": 20 / 110}, "open_rate"),  # over sent instead of delivered
         ({"click_through_rate": 0.05}, "click_through_rate"),  # over delivered instead of opened
         ({"delivery_rate": None}, "delivery_rate"),  # NULL although sent > 0
-        ({"emails_opened": 0, "emails_clicked": 0, "click_through_rate": 0.0}, "click_through_rate"),  # 0 instead of NULL
+        (
+            {"emails_opened": 0, "emails_clicked": 0, "click_through_rate": 0.0},
+            "click_through_rate",
+        ),  # 0 instead of NULL
         ({"people_click_through_rate": 3 / 20}, "people_click_through_rate"),  # over all opened, not by people
     ],
 )
@@ -83,15 +106,20 @@ class FaultyDbt(WarehouseDbtResource):
 def faulty_dbt(sql: str, settings) -> dict:
     return {
         "dbt": FaultyDbt(
-            project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=DBT_EXECUTABLE,
-            corruption=sql, warehouse_file=str(settings.warehouse),
+            project_dir=dbt_project(),
+            profiles_dir=str(DBT_PROJECT_DIR),
+            dbt_executable=DBT_EXECUTABLE,
+            corruption=sql,
+            warehouse_file=str(settings.warehouse),
         )
     }
 
 
 def blocking_failures(outcome) -> set[str]:
     """The blocking checks a build reports as failed, as `asset:check`."""
-    return {p.removeprefix("blocking check failed: ").split(": ")[0] for p in outcome.problems if p.startswith("blocking")}
+    return {
+        p.removeprefix("blocking check failed: ").split(": ")[0] for p in outcome.problems if p.startswith("blocking")
+    }
 
 
 CORRUPTIONS = [
@@ -105,16 +133,20 @@ CORRUPTIONS = [
         "update marts.campaign_metrics set emails_opened = emails_opened + 1, "
         "open_rate = (emails_opened + 1) / emails_delivered, "
         "click_through_rate = emails_clicked / (emails_opened + 1) where campaign_id = 'C1'",
-        {"marts/campaign_metrics:campaign_equals_sum_of_messages",
-         "marts/campaign_metrics:counts_match_a_recount_from_staged_events"},
+        {
+            "marts/campaign_metrics:campaign_equals_sum_of_messages",
+            "marts/campaign_metrics:counts_match_a_recount_from_staged_events",
+        },
     ),
     (
         # A wrong count of people, with its rate made to agree with it.
         "update marts.campaign_message_metrics set emails_opened_by_people = emails_opened_by_people - 1, "
         "people_open_rate = (emails_opened_by_people - 1) / emails_delivered, "
         "people_click_through_rate = emails_clicked_by_people / (emails_opened_by_people - 1) where message_id = 'M11'",
-        {"marts/campaign_metrics:campaign_equals_sum_of_messages",
-         "marts/email_counts_daily:days_add_up_to_their_message"},
+        {
+            "marts/campaign_metrics:campaign_equals_sum_of_messages",
+            "marts/email_counts_daily:days_add_up_to_their_message",
+        },
     ),
     (
         # An open lost in one viewer zone's cells (a wrong local time conversion, say).
@@ -132,15 +164,16 @@ CORRUPTIONS = [
         # A day's count lost between the message counts and the BI tools' fact.
         "update marts.email_counts_daily set emails_opened = emails_opened - 1 where rowid = "
         "(select min(rowid) from marts.email_counts_daily where emails_opened > 0)",
-        {"marts/email_counts_daily:days_add_up_to_their_message",
-         "marts/metrics_rollup:rollup_equals_the_semantic_layer"},
+        {
+            "marts/email_counts_daily:days_add_up_to_their_message",
+            "marts/metrics_rollup:rollup_equals_the_semantic_layer",
+        },
     ),
     (
         # The English open rate as an average of the campaigns' rates, with the count unchanged
         # (the rate and the semantic layer both disagree with it).
         "update marts.metrics_rollup set open_rate = (31 / 150 + 1 / 2) / 2 where grain = 'language' and language = 'en'",
-        {"marts/metrics_rollup:rates_match_their_definition",
-         "marts/metrics_rollup:rollup_equals_the_semantic_layer"},
+        {"marts/metrics_rollup:rates_match_their_definition", "marts/metrics_rollup:rollup_equals_the_semantic_layer"},
     ),
     (
         # A rollup group gone (a grain computed from fewer rows).
@@ -205,8 +238,9 @@ def test_the_recount_in_buckets_adds_up_to_the_marts(sample_copy, monkeypatch):
     assert checks.recount_mismatches(warehouse, None) == ([], checked_at_once)
 
     with duckdb.connect(str(sample_copy.warehouse)) as con:
-        con.execute("update marts.campaign_message_metrics set emails_clicked = emails_clicked + 1 "
-                    "where message_id = 'M11'")
+        con.execute(
+            "update marts.campaign_message_metrics set emails_clicked = emails_clicked + 1 where message_id = 'M11'"
+        )
     bad, _ = checks.recount_mismatches(warehouse, None)
     assert [(row["key"], list(row["differences"])) for row in bad] == [("('C1', 'M11')", ["emails_clicked"])]
 
@@ -217,12 +251,15 @@ def test_the_recount_in_buckets_adds_up_to_the_marts(sample_copy, monkeypatch):
     with duckdb.connect(str(sample_copy.warehouse)) as con:
         con.execute("delete from intermediate.int_campaigns_touched where campaign_id = 'C4'")
     assert checks.changed_campaigns(warehouse) == ["C1", "C2", "C3", "C4"]
+
     # A scope of some campaigns recounts theirs only, messages and campaigns (C1 is the wrong
     # one); none, nothing.
     def rows_of(campaigns: str) -> int:
         with duckdb.connect(str(sample_copy.warehouse), read_only=True) as con:
-            return con.execute("select count(*) + count(distinct campaign_id) from marts.campaign_message_metrics "
-                               f"where emails_sent > 0 and campaign_id in ({campaigns})").fetchone()[0]
+            return con.execute(
+                "select count(*) + count(distinct campaign_id) from marts.campaign_message_metrics "
+                f"where emails_sent > 0 and campaign_id in ({campaigns})"
+            ).fetchone()[0]
 
     bad, checked = checks.recount_mismatches(warehouse, ["C1"])
     assert [row["key"] for row in bad] == ["('C1', 'M11')"] and checked == rows_of("'C1'")
@@ -261,8 +298,9 @@ def test_campaigns_are_quoted_for_the_engine():
     assert checks.in_campaigns(["C1", "it's"], "duckdb") == "campaign_id in ('C1', 'it''s')"
     assert checks.in_campaigns(["it's", "a\\b"], "spark", "s.campaign_id") == "s.campaign_id in ('it\\'s', 'a\\\\b')"
     in_scope = checks.in_campaigns(["C1", "it's"], "duckdb")
-    matched = duckdb.sql("select campaign_id from (values ('it''s'), ('its'), ('C1')) as t(campaign_id) "
-                         f"where {in_scope} order by 1").fetchall()
+    matched = duckdb.sql(
+        f"select campaign_id from (values ('it''s'), ('its'), ('C1')) as t(campaign_id) where {in_scope} order by 1"
+    ).fetchall()
     assert matched == [("C1",), ("it's",)]
 
 
@@ -286,8 +324,10 @@ def test_the_recount_covers_the_campaigns_of_newly_staged_events(sample_copy, tm
     settings = sample_copy.with_(landing=landing.parent)
     outcome = build(settings, resources=faulty_dbt(wrong, settings))
     # (the message's days, left as they were, no longer add up to it either)
-    assert blocking_failures(outcome) == {"marts/campaign_metrics:counts_match_a_recount_from_staged_events",
-                                          "marts/email_counts_daily:days_add_up_to_their_message"}
+    assert blocking_failures(outcome) == {
+        "marts/campaign_metrics:counts_match_a_recount_from_staged_events",
+        "marts/email_counts_daily:days_add_up_to_their_message",
+    }
 
 
 @pytest.mark.slow
@@ -301,8 +341,10 @@ def test_the_drift_alarm_finds_a_wrong_count_that_no_build_looks_at_again(sample
     clean, _ = run_job(sample_copy, "drift_job")
     assert clean.status == "success", clean.problems
     with duckdb.connect(str(sample_copy.warehouse)) as con:
-        con.execute("update intermediate.int_message_emails_counted set emails_opened = emails_opened + 1 "
-                    "where message_id = 'M41'")
+        con.execute(
+            "update intermediate.int_message_emails_counted set emails_opened = emails_opened + 1 "
+            "where message_id = 'M41'"
+        )
     # A late event of C1 arrives: C4 is not touched, not recounted; the marts are rebuilt
     # from the kept counts.
     landing = tmp_path / "landing" / "email_events"
@@ -322,13 +364,24 @@ def test_rollup_rule_finds_a_wrong_rate_a_wrong_count_and_a_missing_group():
     from orchestration.defs.checks import rollup_mismatches
 
     def row(grain, language, sent, delivered, opened):
-        return {"grain": grain, "campaign_id": None, "language": language, "owner_user_id": None,
-                "send_month": None, "emails_sent": sent, "emails_delivered": delivered,
-                "emails_opened": opened, "open_rate": opened / delivered if delivered else None}
+        return {
+            "grain": grain,
+            "campaign_id": None,
+            "language": language,
+            "owner_user_id": None,
+            "send_month": None,
+            "emails_sent": sent,
+            "emails_delivered": delivered,
+            "emails_opened": opened,
+            "open_rate": opened / delivered if delivered else None,
+        }
 
-    semantic = [row("language", "en", 162, 152, 31), row("language", None, 5, 0, 0),
-                # MetricFlow's overall row of an empty fact: NULL sums, no group
-                {**row("overall", None, 0, 0, 0), "emails_sent": None}]
+    semantic = [
+        row("language", "en", 162, 152, 31),
+        row("language", None, 5, 0, 0),
+        # MetricFlow's overall row of an empty fact: NULL sums, no group
+        {**row("overall", None, 0, 0, 0), "emails_sent": None},
+    ]
     counts, rates = ("emails_sent", "emails_delivered", "emails_opened"), ("open_rate",)
     assert rollup_mismatches(semantic[:2], semantic, counts, rates) == []
     averaged = [{**semantic[0], "open_rate": 0.35}, semantic[1]]

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import copy_warehouse, query
 
 from campaign_dw.generate import generate
-from conftest import query, copy_warehouse
 
 CLI = [str(Path(sys.executable).with_name("campaign-dw"))]
 # An operator's environment: no warehouse, no landing folder named.
@@ -17,13 +17,20 @@ OPERATOR_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("CAMPAI
 
 
 def run(*args, env=None):
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, env={**OPERATOR_ENV, **(env or {})}, timeout=600)
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, env={**OPERATOR_ENV, **(env or {})}, timeout=600
+    )
 
 
 def marts(database):
     return {
         t: query(database, f"select * from marts.{t} order by all")
-        for t in ("campaign_metrics", "campaign_message_metrics", "campaign_open_heatmap", "campaign_message_link_clicks")
+        for t in (
+            "campaign_metrics",
+            "campaign_message_metrics",
+            "campaign_open_heatmap",
+            "campaign_message_link_clicks",
+        )
     }
 
 
@@ -40,8 +47,12 @@ def test_the_real_data_recipe_never_brings_the_sample(tmp_path):
     built = run("--warehouse", warehouse, "build")
     assert built.returncode == 0, built.stderr[-3000:]
     assert built.stderr.count("no landing folder named") == 1
-    campaigns = {c for (c,) in query(tmp_path / "wh" / "campaign_dw_serving.duckdb",
-                                     "select campaign_id from marts.campaign_overview")}
+    campaigns = {
+        c
+        for (c,) in query(
+            tmp_path / "wh" / "campaign_dw_serving.duckdb", "select campaign_id from marts.campaign_overview"
+        )
+    }
     assert campaigns and not campaigns & {"C1", "C2", "C3", "C4"}
     assert all(c.startswith("C0") for c in campaigns)
 
@@ -58,7 +69,9 @@ def test_build_again_with_nothing_new_changes_nothing(sample_warehouse, tmp_path
     assert built.returncode == 0, built.stderr
     # The sample was just loaded: its feeds are fresh, nothing warns, nothing blocks.
     assert "checks passed, 0 warnings, 0 problems" in built.stdout
-    assert "C1         Backend engineers Q1         running         160        150      20.0%       4.7%" in built.stdout
+    assert (
+        "C1         Backend engineers Q1         running         160        150      20.0%       4.7%" in built.stdout
+    )
     assert marts(warehouse) == before
     assert marts(tmp_path / "warehouse_serving.duckdb") == before
 

@@ -30,8 +30,16 @@ from dashboard.sanitize import clean_body, preview_document  # noqa: E402
 
 APP = str(PROJECT_DIR / "dashboard" / "app.py")
 DASH = "\u2013"
-RATES = ("Delivery rate", "Bounce rate", "Unsubscribed", "Marked as spam",
-         "Open rate", "Response rate", "Click rate", "Click through rate")
+RATES = (
+    "Delivery rate",
+    "Bounce rate",
+    "Unsubscribed",
+    "Marked as spam",
+    "Open rate",
+    "Response rate",
+    "Click rate",
+    "Click through rate",
+)
 C1_URLS = {
     "https://jobs.acme.example/backend": (2, 6),  # (unique, total)
     "https://acme.example/team": (1, 5),
@@ -42,6 +50,7 @@ C1_URLS = {
 
 
 # ---- fixtures and helpers ------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def sample_serving(sample_warehouse) -> Path:
@@ -65,9 +74,14 @@ def copy_serving(serving: Path, folder: Path, sql: list[str] | None = None) -> P
 
 def columns_of(serving: Path, table: str) -> list[str]:
     with duckdb.connect(str(serving), read_only=True) as con:
-        return [c for (c,) in con.execute(
-            "select column_name from information_schema.columns where table_schema = 'marts' "
-            "and table_name = ? order by ordinal_position", [table]).fetchall()]
+        return [
+            c
+            for (c,) in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'marts' "
+                "and table_name = ? order by ordinal_position",
+                [table],
+            ).fetchall()
+        ]
 
 
 def run_app(monkeypatch, warehouse: Path, **query: str) -> AppTest:
@@ -125,29 +139,39 @@ def infos(at: AppTest) -> list[str]:
 def link_rows(at: AppTest) -> dict[str, int]:
     (frame,) = [d.value for d in at.dataframe]
     count = [c for c in frame.columns if c.endswith("clicks")][0]
-    return dict(zip(frame["Link"], frame[count]))
+    return dict(zip(frame["Link"], frame[count], strict=True))
 
 
 # ---- the sanitiser (no database needed) ------------------------------------------------------
 
-@pytest.mark.parametrize("body, gone", [
-    ("<p>hi</p><script>window.parent.pwned=1</script>", ["<script", "pwned"]),
-    ("<img src=x onerror=\"window.parent.pwned=1\"><p>hi</p>", ["onerror", "pwned", "<img"]),
-    ("<a href=\"javascript:window.parent.pwned=1\">x</a>", ["javascript:", "pwned"]),
-    ("<a href=\" JaVa&#x53;cript:alert(1)\">x</a>", ["script:", "alert"]),
-    ("<img src=\"https://tracker.example/pixel.gif\" width=1 height=1><p>hi</p>", ["tracker", "<img"]),
-    ("<div style=\"color:red; background:url(https://tracker.example/bg.png)\">s</div>", ["url(", "tracker"]),
-    ("<div style=\"background:\\75 rl(https://tracker.example/bg.png)\">s</div>", ["tracker", "\\75"]),
-    ("<style>@import url(https://tracker.example/x.css); body{background:red}</style><p>p</p>",
-     ["<style", "@import", "tracker", "background"]),
-    ("<p onclick=\"steal()\" onmouseover=\"steal()\">c</p>", ["onclick", "onmouseover", "steal"]),
-    ("<svg onload=\"alert(1)\"></svg><iframe src=\"https://x.example\"></iframe><p>t</p>",
-     ["<svg", "<iframe", "onload"]),
-    ("<form action=\"https://x.example\"><input name=a></form><p>t</p>", ["<form", "<input"]),
-    ("<table background=\"https://tracker.example/bg.png\"><tr><td>t</td></tr></table>", ["tracker"]),
-    ("<object data=\"https://x.example/x.swf\"></object><embed src=\"https://x.example\"><p>t</p>",
-     ["<object", "<embed", "x.example"]),
-])
+
+@pytest.mark.parametrize(
+    "body, gone",
+    [
+        ("<p>hi</p><script>window.parent.pwned=1</script>", ["<script", "pwned"]),
+        ('<img src=x onerror="window.parent.pwned=1"><p>hi</p>', ["onerror", "pwned", "<img"]),
+        ('<a href="javascript:window.parent.pwned=1">x</a>', ["javascript:", "pwned"]),
+        ('<a href=" JaVa&#x53;cript:alert(1)">x</a>', ["script:", "alert"]),
+        ('<img src="https://tracker.example/pixel.gif" width=1 height=1><p>hi</p>', ["tracker", "<img"]),
+        ('<div style="color:red; background:url(https://tracker.example/bg.png)">s</div>', ["url(", "tracker"]),
+        ('<div style="background:\\75 rl(https://tracker.example/bg.png)">s</div>', ["tracker", "\\75"]),
+        (
+            "<style>@import url(https://tracker.example/x.css); body{background:red}</style><p>p</p>",
+            ["<style", "@import", "tracker", "background"],
+        ),
+        ('<p onclick="steal()" onmouseover="steal()">c</p>', ["onclick", "onmouseover", "steal"]),
+        (
+            '<svg onload="alert(1)"></svg><iframe src="https://x.example"></iframe><p>t</p>',
+            ["<svg", "<iframe", "onload"],
+        ),
+        ('<form action="https://x.example"><input name=a></form><p>t</p>', ["<form", "<input"]),
+        ('<table background="https://tracker.example/bg.png"><tr><td>t</td></tr></table>', ["tracker"]),
+        (
+            '<object data="https://x.example/x.swf"></object><embed src="https://x.example"><p>t</p>',
+            ["<object", "<embed", "x.example"],
+        ),
+    ],
+)
 def test_sanitiser_removes_what_could_run_or_fetch(body, gone):
     clean = clean_body(body)
     for fragment in gone:
@@ -155,8 +179,10 @@ def test_sanitiser_removes_what_could_run_or_fetch(body, gone):
 
 
 def test_sanitiser_keeps_the_message_links_open_in_a_new_tab_and_inline_images():
-    clean = clean_body("<p style=\"color:#333\">Hi <a href=\"https://jobs.acme.example/backend\">see the role</a>"
-                       "<img src=\"data:image/png;base64,iVBORw0KGgo=\" alt=\"logo\"></p>")
+    clean = clean_body(
+        '<p style="color:#333">Hi <a href="https://jobs.acme.example/backend">see the role</a>'
+        '<img src="data:image/png;base64,iVBORw0KGgo=" alt="logo"></p>'
+    )
     assert 'href="https://jobs.acme.example/backend"' in clean
     assert 'target="_blank"' in clean and "noopener" in clean
     assert 'src="data:image/png;base64,iVBORw0KGgo="' in clean
@@ -183,6 +209,7 @@ def test_rates_with_no_denominator_show_a_dash():
 
 
 # ---- data access on the serving copy ---------------------------------------------------------
+
 
 def test_data_reads_one_campaign_and_fills_the_heatmap_grid(sample_serving):
     catalog = data.read_catalog(sample_serving)
@@ -220,6 +247,7 @@ def test_the_dashboard_keeps_no_handle_on_the_serving_file(sample_serving, tmp_p
 
 # ---- the page --------------------------------------------------------------------------------
 
+
 def test_campaign_overview_and_the_11_metrics_of_c1(sample_serving, monkeypatch):
     at = run_app(monkeypatch, sample_serving.with_name("warehouse.duckdb"), campaign="C1")
     assert at.selectbox(key="campaign").value == "C1"
@@ -232,13 +260,17 @@ def test_campaign_overview_and_the_11_metrics_of_c1(sample_serving, monkeypatch)
     assert shown["Prospects entered"] == "110"
     assert shown["Prospects exited"] == "4"
     # The seed's three groups, all 11 metrics (C1: ratios of the summed counts).
-    assert [m.value for m in at.markdown if m.value.startswith("**")][:3] == ["**Volume**", "**Delivery**", "**Engagement**"]
+    assert [m.value for m in at.markdown if m.value.startswith("**")][:3] == [
+        "**Volume**",
+        "**Delivery**",
+        "**Engagement**",
+    ]
     assert (shown["Sent"], shown["Opened"], shown["Clicked"]) == ("160", "30", "7")
-    assert shown["Delivery rate"] == "93.8%"       # 150 / 160
+    assert shown["Delivery rate"] == "93.8%"  # 150 / 160
     assert shown["Bounce rate"] == f"{10 / 160:.1%}"
     assert shown["Unsubscribed"] == f"{2 / 150:.1%}"
     assert shown["Marked as spam"] == f"{1 / 150:.1%}"
-    assert shown["Open rate"] == "20.0%"           # 30 / 150
+    assert shown["Open rate"] == "20.0%"  # 30 / 150
     assert shown["Response rate"] == f"{4 / 150:.1%}"
     assert shown["Click rate"] == f"{7 / 150:.1%}"
     assert shown["Click through rate"] == "23.3%"  # 7 / 30
@@ -259,8 +291,12 @@ def test_message_picker_shows_the_worked_example_m11(sample_serving, monkeypatch
     at = run_app(monkeypatch, sample_serving.with_name("warehouse.duckdb"), campaign="C1")
     picker = at.selectbox(key="message:C1")
     assert picker.value == "__all__"
-    assert picker.options == ["All messages", "Step 1: A backend role at Acme", "Step 2: Following up",
-                              "Step 3: Last note"]
+    assert picker.options == [
+        "All messages",
+        "Step 1: A backend role at Acme",
+        "Step 2: Following up",
+        "Step 3: Last note",
+    ]
     picker.set_value("M11")
     rerun(at)
     shown = metrics(at)
@@ -301,13 +337,19 @@ def test_preview_is_active_only_for_one_message_and_opens_a_modal(sample_serving
 
 
 def test_preview_of_a_hostile_body_is_sanitised(sample_serving, tmp_path, monkeypatch):
-    body = ("<p>Hello</p><script>window.parent.pwned=1</script><img src=x onerror=\"window.parent.pwned=2\">"
-            "<a href=\"javascript:window.parent.pwned=3\">click</a>"
-            "<img src=\"https://tracker.example/open.gif?p=42\" width=1 height=1>"
-            "<div style=\"background:url(https://tracker.example/bg.png)\">styled</div>")
-    warehouse = copy_serving(sample_serving, tmp_path, [
-        f"update marts.campaign_messages set body_html = '{body.replace(chr(39), chr(39) * 2)}' where message_id = 'M12'",
-    ])
+    body = (
+        '<p>Hello</p><script>window.parent.pwned=1</script><img src=x onerror="window.parent.pwned=2">'
+        '<a href="javascript:window.parent.pwned=3">click</a>'
+        '<img src="https://tracker.example/open.gif?p=42" width=1 height=1>'
+        '<div style="background:url(https://tracker.example/bg.png)">styled</div>'
+    )
+    warehouse = copy_serving(
+        sample_serving,
+        tmp_path,
+        [
+            f"update marts.campaign_messages set body_html = '{body.replace(chr(39), chr(39) * 2)}' where message_id = 'M12'",
+        ],
+    )
     at = run_app(monkeypatch, warehouse, campaign="C1", message="M12")
     at.button(key="preview").click()
     rerun(at)
@@ -338,8 +380,12 @@ def test_link_clicks_unique_by_default_with_a_switch_to_total(sample_serving, mo
     assert frame.iloc[0]["Anchor text"] == "see the role"  # L1: total 6
     at.button_group(key="clicks_by").set_value("unique")
     rerun(at)
-    assert link_rows(at) == {"https://jobs.acme.example/backend": 2, "https://acme.example/team": 1,
-                             "https://acme.example/apply": 1, "https://jobs.acme.example/old-backend-link": 1}
+    assert link_rows(at) == {
+        "https://jobs.acme.example/backend": 2,
+        "https://acme.example/team": 1,
+        "https://acme.example/apply": 1,
+        "https://jobs.acme.example/old-backend-link": 1,
+    }
     at.selectbox(key="message:C1").set_value("M12")
     rerun(at)
     assert link_rows(at) == {"https://jobs.acme.example/backend/faq": 2}  # L7 (footer) is not there
@@ -379,10 +425,14 @@ def test_first_opens_only_era_is_explained_with_the_dates(sample_serving, monkey
 
 def test_tracking_dates_come_from_the_serving_copy(sample_serving, tmp_path, monkeypatch):
     """Moved dates in meta.definitions move the notes: nothing is hard-coded in the page."""
-    warehouse = copy_serving(sample_serving, tmp_path, [
-        "update meta.definitions set value = '2026-01-05' where name = 'all_opens_tracked_since'",
-        "update meta.definitions set value = '2025-08-01' where name = 'first_opens_tracked_since'",
-    ])
+    warehouse = copy_serving(
+        sample_serving,
+        tmp_path,
+        [
+            "update meta.definitions set value = '2026-01-05' where name = 'all_opens_tracked_since'",
+            "update meta.definitions set value = '2025-08-01' where name = 'first_opens_tracked_since'",
+        ],
+    )
     at = run_app(monkeypatch, warehouse, campaign="C1")  # started 2026-03-02: after both dates
     assert not [t for t in infos(at) if "first open" in t]
     at = run_app(monkeypatch, warehouse, campaign="C2")
@@ -398,9 +448,9 @@ def test_heatmap_is_7_days_by_24_hours_in_the_viewer_zone_from_the_tz_parameter(
     cells = heatmap_cells(at)
     assert len(cells) == 168 and cells.index.is_unique
     assert cells["opens"].sum() == 30
-    assert cells.loc[(7, 1), "opens"] == 1   # 2026-03-29 00:30Z, CET
-    assert cells.loc[(7, 2), "opens"] == 0   # that hour does not exist that night: an empty cell is 0
-    assert cells.loc[(7, 3), "opens"] == 1   # 01:30Z, CEST
+    assert cells.loc[(7, 1), "opens"] == 1  # 2026-03-29 00:30Z, CET
+    assert cells.loc[(7, 2), "opens"] == 0  # that hour does not exist that night: an empty cell is 0
+    assert cells.loc[(7, 3), "opens"] == 1  # 01:30Z, CEST
     assert cells.loc[(1, 0), "day"] == "Monday" and cells.loc[(7, 23), "day"] == "Sunday"
     spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
     assert spec["layer"][0]["encoding"]["y"]["sort"] == list(data.DAYS)  # Monday first
@@ -429,8 +479,12 @@ def test_unknown_tz_parameter_falls_back_to_utc(sample_serving, monkeypatch):
 
 def test_a_tz_parameter_that_looks_like_a_link_is_shown_as_text(sample_serving, monkeypatch):
     """Streamlit's markdown links any URL or e-mail address, even with its characters escaped."""
-    at = run_app(monkeypatch, sample_serving.with_name("warehouse.duckdb"), campaign="C1",
-                 tz="www.evil.example/x https://evil.example/<b>y</b> me@evil.example")
+    at = run_app(
+        monkeypatch,
+        sample_serving.with_name("warehouse.duckdb"),
+        campaign="C1",
+        tz="www.evil.example/x https://evil.example/<b>y</b> me@evil.example",
+    )
     (note,) = [h.value for h in at.get("html") if "not in the heatmap mart" in h.value]
     assert "https://evil.example/&lt;b&gt;y&lt;/b&gt;" in note and "<a" not in note
     assert not [e.value for e in [*at.markdown, *at.caption] if "evil" in e.value]
@@ -472,8 +526,10 @@ def _people_sql(serving: Path) -> list[str]:
     """SQL that gives a copy the §3b columns with known values (added when the marts lack them)."""
     sql = []
     wanted = {
-        "campaign_metrics": data.PEOPLE_METRIC_COLUMNS, "campaign_message_metrics": data.PEOPLE_METRIC_COLUMNS,
-        "campaign_link_clicks": data.PEOPLE_LINK_COLUMNS, "campaign_message_link_clicks": data.PEOPLE_LINK_COLUMNS,
+        "campaign_metrics": data.PEOPLE_METRIC_COLUMNS,
+        "campaign_message_metrics": data.PEOPLE_METRIC_COLUMNS,
+        "campaign_link_clicks": data.PEOPLE_LINK_COLUMNS,
+        "campaign_message_link_clicks": data.PEOPLE_LINK_COLUMNS,
         "campaign_open_heatmap": data.PEOPLE_HEATMAP_COLUMNS,
         "campaign_message_open_heatmap": data.PEOPLE_HEATMAP_COLUMNS,
     }
@@ -532,7 +588,10 @@ def test_people_only_on_the_sample_shows_its_documented_figures(sample_serving, 
     assert shown["Click through rate"] == f"{5 / 22:.1%}"
     assert any("6 opens by machines" in c.value and "5 clicks by bots" in c.value for c in at.caption)
     assert [m.value for m in at.markdown if m.value.startswith("**")][:3] == [
-        "**Volume** · people only", "**Delivery**", "**Engagement** · people only"]
+        "**Volume** · people only",
+        "**Delivery**",
+        "**Engagement** · people only",
+    ]
     cells = heatmap_cells(at)
     assert cells["opens"].sum() == 24
     assert cells.loc[(3, 14), "opens"] == 0  # three proxy opens, none by a person
@@ -554,8 +613,14 @@ def test_people_only_on_the_sample_shows_its_documented_figures(sample_serving, 
 
 def test_people_only_switch_is_hidden_when_the_marts_lack_its_columns(sample_serving, tmp_path, monkeypatch):
     drops = []
-    for table in ("campaign_metrics", "campaign_message_metrics", "campaign_link_clicks",
-                  "campaign_message_link_clicks", "campaign_open_heatmap", "campaign_message_open_heatmap"):
+    for table in (
+        "campaign_metrics",
+        "campaign_message_metrics",
+        "campaign_link_clicks",
+        "campaign_message_link_clicks",
+        "campaign_open_heatmap",
+        "campaign_message_open_heatmap",
+    ):
         for column in columns_of(sample_serving, table):
             if column in data.PEOPLE_METRIC_COLUMNS + data.PEOPLE_LINK_COLUMNS + data.PEOPLE_HEATMAP_COLUMNS:
                 drops.append(f"alter table marts.{table} drop column {column}")
@@ -576,22 +641,38 @@ def test_a_serving_copy_without_meta_definitions_still_draws(sample_serving, tmp
 
 # ---- links that are not web links, names that look like links ---------------------------------
 
-@pytest.mark.parametrize("url, web", [
-    ("https://acme.example/a", True), ("HTTP://acme.example/", True), (" https://acme.example/ ", True),
-    ("javascript:alert(1)", False), ("JavaScript:alert(1)", False), ("data:text/html,<b>x</b>", False),
-    ("mailto:a@b.example", False), ("//acme.example/x", False), ("acme.example/x", False), ("", False), (None, False),
-])
+
+@pytest.mark.parametrize(
+    "url, web",
+    [
+        ("https://acme.example/a", True),
+        ("HTTP://acme.example/", True),
+        (" https://acme.example/ ", True),
+        ("javascript:alert(1)", False),
+        ("JavaScript:alert(1)", False),
+        ("data:text/html,<b>x</b>", False),
+        ("mailto:a@b.example", False),
+        ("//acme.example/x", False),
+        ("acme.example/x", False),
+        ("", False),
+        (None, False),
+    ],
+)
 def test_only_http_and_https_urls_count_as_web_links(url, web):
     assert data.is_web_url(url) is web
 
 
 def test_a_link_that_is_not_http_is_shown_as_text_never_as_a_link(sample_serving, tmp_path, monkeypatch):
-    warehouse = copy_serving(sample_serving, tmp_path, [
-        "update marts.campaign_link_clicks set link_url = 'javascript:alert(document.cookie)' "
-        "where link_url = 'https://acme.example/team'",
-        "update marts.campaign_message_link_clicks set link_url = 'javascript:alert(document.cookie)', "
-        "anchor_text = 'see www.evil.example now' where link_url = 'https://acme.example/team'",
-    ])
+    warehouse = copy_serving(
+        sample_serving,
+        tmp_path,
+        [
+            "update marts.campaign_link_clicks set link_url = 'javascript:alert(document.cookie)' "
+            "where link_url = 'https://acme.example/team'",
+            "update marts.campaign_message_link_clicks set link_url = 'javascript:alert(document.cookie)', "
+            "anchor_text = 'see www.evil.example now' where link_url = 'https://acme.example/team'",
+        ],
+    )
     at = run_app(monkeypatch, warehouse, campaign="C1")
     (table,) = at.dataframe
     frame = table.value.set_index("Link")
@@ -610,9 +691,13 @@ def test_a_link_that_is_not_http_is_shown_as_text_never_as_a_link(sample_serving
 
 def test_a_campaign_name_is_rendered_as_escaped_text_not_markdown(sample_serving, tmp_path, monkeypatch):
     name = "Visit https://evil.example or www.evil.example <b>now</b> [x](javascript:alert(1))"
-    warehouse = copy_serving(sample_serving, tmp_path, [
-        f"update marts.campaign_overview set campaign_name = '{name}' where campaign_id = 'C1'",
-    ])
+    warehouse = copy_serving(
+        sample_serving,
+        tmp_path,
+        [
+            f"update marts.campaign_overview set campaign_name = '{name}' where campaign_id = 'C1'",
+        ],
+    )
     at = run_app(monkeypatch, warehouse, campaign="C1")
     (heading,) = [h.value for h in at.get("html") if "campaignName" in h.value]
     assert "&lt;b&gt;now&lt;/b&gt;" in heading and "<a" not in heading and "<b>" not in heading
@@ -620,6 +705,7 @@ def test_a_campaign_name_is_rendered_as_escaped_text_not_markdown(sample_serving
 
 
 # ---- all campaigns ------------------------------------------------------------------------------
+
 
 def display_values(element) -> pd.DataFrame:
     """What a styled st.dataframe shows (its Styler's display values), column by column."""
@@ -631,7 +717,12 @@ def test_all_campaigns_page_lists_every_campaign_with_its_rates(sample_serving, 
     at = run_app(monkeypatch, sample_serving.with_name("warehouse.duckdb"), view="all")
     assert at.button_group(key="view").value == "all"
     assert [m.value for m in at.markdown if m.value.startswith("**")][:5] == [
-        "**All campaigns**", "**Campaigns**", "**Key rates by month of sending**", "**By language**", "**By owner**"]
+        "**All campaigns**",
+        "**Campaigns**",
+        "**Key rates by month of sending**",
+        "**By language**",
+        "**By owner**",
+    ]
     campaigns, by_language, by_owner = at.dataframe
     frame = campaigns.value.set_index("ID")
     assert set(frame.index) == {"C1", "C2", "C3", "C4"}
@@ -656,9 +747,13 @@ def test_all_campaigns_page_lists_every_campaign_with_its_rates(sample_serving, 
     assert set(trend["rate"]) == {"Open rate", "Click rate", "Response rate", "Bounce rate"}
     opens = trend[trend["rate"] == "Open rate"].sort_values("month")
     with duckdb.connect(str(sample_serving), read_only=True) as con:
-        expected = [r for (r,) in con.execute(
-            "select sum(emails_opened) / nullif(sum(emails_delivered), 0) from marts.email_counts_daily "
-            "group by date_trunc('month', send_date) order by date_trunc('month', send_date)").fetchall()]
+        expected = [
+            r
+            for (r,) in con.execute(
+                "select sum(emails_opened) / nullif(sum(emails_delivered), 0) from marts.email_counts_daily "
+                "group by date_trunc('month', send_date) order by date_trunc('month', send_date)"
+            ).fetchall()
+        ]
     assert list(opens["value"]) == pytest.approx(expected)
     # Back to one campaign.
     at.button_group(key="view").set_value("campaign")

@@ -56,13 +56,21 @@ def hostile_warehouse(sample_warehouse, tmp_path_factory) -> Path:
     serving = Paths(warehouse).serving_database
     shutil.copy(sample_warehouse.paths.serving_database, serving)
     with duckdb.connect(str(serving)) as con:
-        con.execute("insert into marts.campaign_messages (message_id, campaign_id, step_number, subject, body_html, "
-                    "wait_days) values ('M99', 'C3', 2, ?, ?, 3)", [HOSTILE_SUBJECT, HOSTILE_BODY])
-        columns = [c for (c,) in con.execute(
-            "select column_name from information_schema.columns where table_schema = 'marts' "
-            "and table_name = 'campaign_message_metrics' order by ordinal_position").fetchall()]
-        values = ["0" if c.startswith("emails_") or c in ("machine_opens", "bot_clicks") else "null"
-                  for c in columns[2:]]
+        con.execute(
+            "insert into marts.campaign_messages (message_id, campaign_id, step_number, subject, body_html, "
+            "wait_days) values ('M99', 'C3', 2, ?, ?, 3)",
+            [HOSTILE_SUBJECT, HOSTILE_BODY],
+        )
+        columns = [
+            c
+            for (c,) in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'marts' "
+                "and table_name = 'campaign_message_metrics' order by ordinal_position"
+            ).fetchall()
+        ]
+        values = [
+            "0" if c.startswith("emails_") or c in ("machine_opens", "bot_clicks") else "null" for c in columns[2:]
+        ]
         con.execute(f"insert into marts.campaign_message_metrics values ('C3', 'M99', {', '.join(values)})")
     return warehouse
 

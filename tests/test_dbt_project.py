@@ -6,10 +6,10 @@ import subprocess
 
 import duckdb
 import pytest
+from conftest import build, query
 
 from campaign_dw.config import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from campaign_dw.serving import MART_TABLES
-from conftest import build, query
 
 
 @pytest.fixture(scope="module")
@@ -91,9 +91,21 @@ def dbt(*args, warehouse):
     """dbt run by hand, as an engineer would: the warehouse from the environment."""
     env = {**os.environ, "CAMPAIGN_DW_WAREHOUSE": str(warehouse)}
     return subprocess.run(
-        [DBT_EXECUTABLE, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", "target-tests"],
-        capture_output=True, text=True, env=env, cwd=DBT_PROJECT_DIR, timeout=600,
+        [
+            DBT_EXECUTABLE,
+            *args,
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            "target-tests",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=DBT_PROJECT_DIR,
+        timeout=600,
     )
 
 
@@ -122,8 +134,14 @@ def test_unit_tests_pass(sample_copy, manifest):
 
 
 def test_a_var_cannot_inject_sql(sample_copy):
-    bad = dbt("compile", "--select", "int_opens_tracked", "--vars", "{first_opens_tracked_since: \"2025-01-01' or 1=1 --\"}",
-              warehouse=sample_copy.warehouse)
+    bad = dbt(
+        "compile",
+        "--select",
+        "int_opens_tracked",
+        "--vars",
+        '{first_opens_tracked_since: "2025-01-01\' or 1=1 --"}',
+        warehouse=sample_copy.warehouse,
+    )
     assert bad.returncode != 0
     assert "must be a date YYYY-MM-DD" in bad.stdout
 
@@ -138,7 +156,8 @@ def test_key_tests_catch_a_latest_build_repeating_an_older_key(sample_copy):
     nothing_new = dbt("build", *select, warehouse=sample_copy.warehouse)
     assert nothing_new.returncode == 0, nothing_new.stdout[-2000:]
     [compiled] = (DBT_PROJECT_DIR / "target-tests" / "compiled").rglob(
-        "unique_in_latest_build_int_email_events_deduplicated_event_id*.sql")
+        "unique_in_latest_build_int_email_events_deduplicated_event_id*.sql"
+    )
     assert compiled.read_text().strip().endswith("where false"), compiled.read_text()
     with duckdb.connect(str(sample_copy.warehouse)) as con:
         # A later build appends a copy of an event staged long ago (what a broken
@@ -150,7 +169,9 @@ def test_key_tests_catch_a_latest_build_repeating_an_older_key(sample_copy):
         )
     failed = dbt("test", *select, warehouse=sample_copy.warehouse)
     assert failed.returncode != 0
-    assert "FAIL 1 unique_in_latest_build_int_email_events_deduplicated_event_id" in failed.stdout, failed.stdout[-2000:]
+    assert "FAIL 1 unique_in_latest_build_int_email_events_deduplicated_event_id" in failed.stdout, failed.stdout[
+        -2000:
+    ]
 
 
 def test_a_parquet_files_typed_values_stage_as_their_text_does(tmp_path):
@@ -171,27 +192,58 @@ def test_a_parquet_files_typed_values_stage_as_their_text_does(tmp_path):
     (landing / "a.csv").write_text(
         "event_id,email_id,event_type,occurred_at,received_at,machine_open\n"
         "text,m1,opened,2026-03-04T11:00:00+02:00,2026-03-04T09:01:00Z,true\n"
-        "text_no_time,m1,opened,,2026-03-04T09:01:00Z,\n")
-    pq.write_table(pa.table({
-        "event_id": ["typed", "typed_no_time"], "email_id": ["m1", "m1"], "event_type": ["opened", "opened"],
-        "occurred_at": pa.array([dt.datetime(2026, 3, 4, 9, tzinfo=dt.UTC), None], pa.timestamp("us", tz="UTC")),
-        "received_at": pa.array([dt.datetime(2026, 3, 4, 9, 1), dt.datetime(2026, 3, 4, 9, 1)], pa.timestamp("us")),
-        "machine_open": pa.array([True, None], pa.bool_()),
-    }), landing / "b.parquet")
+        "text_no_time,m1,opened,,2026-03-04T09:01:00Z,\n"
+    )
+    pq.write_table(
+        pa.table(
+            {
+                "event_id": ["typed", "typed_no_time"],
+                "email_id": ["m1", "m1"],
+                "event_type": ["opened", "opened"],
+                "occurred_at": pa.array(
+                    [dt.datetime(2026, 3, 4, 9, tzinfo=dt.UTC), None], pa.timestamp("us", tz="UTC")
+                ),
+                "received_at": pa.array(
+                    [dt.datetime(2026, 3, 4, 9, 1), dt.datetime(2026, 3, 4, 9, 1)], pa.timestamp("us")
+                ),
+                "machine_open": pa.array([True, None], pa.bool_()),
+            }
+        ),
+        landing / "b.parquet",
+    )
     paths = config.paths(tmp_path / "wh" / "warehouse.duckdb")
     load_directory(tmp_path / "in", paths)
     run = subprocess.run(
-        [DBT_EXECUTABLE, "run", "--select", "stg_recruiting__email_events", "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target")],
-        capture_output=True, text=True, env={**os.environ, "CAMPAIGN_DW_WAREHOUSE": str(paths.warehouse)},
-        cwd=DBT_PROJECT_DIR, timeout=600,
+        [
+            DBT_EXECUTABLE,
+            "run",
+            "--select",
+            "stg_recruiting__email_events",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(tmp_path / "target"),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CAMPAIGN_DW_WAREHOUSE": str(paths.warehouse)},
+        cwd=DBT_PROJECT_DIR,
+        timeout=600,
     )
     assert run.returncode == 0, run.stdout[-3000:]
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
-        staged = {r[0]: r[1:] for r in con.execute(
-            "select event_id, occurred_at, received_at, machine_open, rejection_reason "
-            "from staging.stg_recruiting__email_events").fetchall()}
-        raw = con.execute("select occurred_at, occurred_at__typed from raw.email_events where event_id = 'typed'").fetchone()
+        staged = {
+            r[0]: r[1:]
+            for r in con.execute(
+                "select event_id, occurred_at, received_at, machine_open, rejection_reason "
+                "from staging.stg_recruiting__email_events"
+            ).fetchall()
+        }
+        raw = con.execute(
+            "select occurred_at, occurred_at__typed from raw.email_events where event_id = 'typed'"
+        ).fetchone()
     instant = (dt.datetime(2026, 3, 4, 9), dt.datetime(2026, 3, 4, 9, 1), True, None)
     assert staged["text"] == staged["typed"] == instant
     assert staged["text_no_time"][3] == staged["typed_no_time"][3] == "missing occurred_at"
@@ -226,17 +278,28 @@ def test_a_warehouse_of_the_earlier_event_layout_builds_on(sample_copy):
         con.execute("delete from intermediate.completed_builds")
     report = build(sample_copy)
     assert report.status == "success", report.problems
-    for table, dropped, kept in (("int_email_events_deduplicated", {"received_at"}, "event_id"),
-                                 ("int_emails_flagged", {"prospect_id", "sent_at"}, "was_opened"),
-                                 ("int_opens_tracked", {"email_id", "occurred_at"}, "opened_quarter_hour")):
-        columns = {c for (c,) in query(sample_copy.warehouse, "select column_name from information_schema.columns "
-                                       f"where table_name = '{table}'")}
+    for table, dropped, kept in (
+        ("int_email_events_deduplicated", {"received_at"}, "event_id"),
+        ("int_emails_flagged", {"prospect_id", "sent_at"}, "was_opened"),
+        ("int_opens_tracked", {"email_id", "occurred_at"}, "opened_quarter_hour"),
+    ):
+        columns = {
+            c
+            for (c,) in query(
+                sample_copy.warehouse,
+                f"select column_name from information_schema.columns where table_name = '{table}'",
+            )
+        }
         assert not columns & dropped and kept in columns, table
-    kind = query(sample_copy.warehouse, "select table_type from information_schema.tables "
-                 "where table_name = 'int_email_events_joined_to_sends'")
+    kind = query(
+        sample_copy.warehouse,
+        "select table_type from information_schema.tables where table_name = 'int_email_events_joined_to_sends'",
+    )
     assert kind == [("VIEW",)]
-    assert query(sample_copy.warehouse, "select count(*) from information_schema.tables "
-                 "where table_name = 'int_email_engagements_classified'") == [(0,)]
+    assert query(
+        sample_copy.warehouse,
+        "select count(*) from information_schema.tables where table_name = 'int_email_engagements_classified'",
+    ) == [(0,)]
     assert [query(sample_copy.warehouse, sql) for sql in marts] == before
 
 
@@ -253,8 +316,13 @@ def test_a_warehouse_without_send_dates_rebuilds_its_email_counts_once(sample_co
     report = build(sample_copy)
     assert report.status == "success", report.problems
     for table in ("int_emails_flagged", "int_message_emails_counted"):
-        columns = {c for (c,) in query(sample_copy.warehouse, "select column_name from information_schema.columns "
-                                       f"where table_name = '{table}'")}
+        columns = {
+            c
+            for (c,) in query(
+                sample_copy.warehouse,
+                f"select column_name from information_schema.columns where table_name = '{table}'",
+            )
+        }
         assert "send_date" in columns, table
     assert query(sample_copy.warehouse, "select count(*) from intermediate.int_emails_flagged") == [(165,)]
     assert [query(sample_copy.warehouse, sql) for sql in marts] == before

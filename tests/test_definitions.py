@@ -25,8 +25,14 @@ def test_asset_keys_and_groups(graph):
     all_keys = keys(graph)
     assert {f"raw/{t}" for t in RAW_TABLES} <= all_keys
     assert {f"marts/{t}" for t in MART_TABLES} <= all_keys
-    assert {"landing/raw_files", "serving/marts", "audit/raw_row_reconciliation", "audit/rejected_rows",
-            "intermediate/int_emails_flagged", "staging/stg_recruiting__email_events"} <= all_keys
+    assert {
+        "landing/raw_files",
+        "serving/marts",
+        "audit/raw_row_reconciliation",
+        "audit/rejected_rows",
+        "intermediate/int_emails_flagged",
+        "staging/stg_recruiting__email_events",
+    } <= all_keys
     groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
     for key, group in groups.items():
         assert group == key.split("/")[0] or (key == "landing/raw_files" and group == "raw"), key
@@ -40,7 +46,9 @@ def test_lineage_reads_raw_staging_intermediate_marts_serving(graph):
     assert parents("staging/stg_recruiting__email_events") == {"raw/email_events"}
     assert parents("intermediate/int_email_events_deduplicated") == {"staging/stg_recruiting__email_events"}
     assert parents("marts/campaign_metrics") == {
-        "intermediate/int_message_emails_counted", "intermediate/int_campaigns_current"}
+        "intermediate/int_message_emails_counted",
+        "intermediate/int_campaigns_current",
+    }
     # Every per-campaign model waits for the list of touched campaigns.
     for model in ("int_emails_flagged", "int_opens_tracked", "int_audiences_counted"):
         assert "intermediate/int_campaigns_touched" in parents(f"intermediate/{model}")
@@ -77,8 +85,11 @@ def test_every_run_executes_in_one_process():
     """The run holds the warehouse from start to end (the resource's set-up and tear-down),
     which needs every step in one process: the jobs and the implicit asset job the UI's asset
     pages launch."""
-    for job in (defs.resolve_job_def("warehouse_job"), defs.resolve_job_def("drift_job"),
-                defs.resolve_implicit_global_asset_job_def()):
+    for job in (
+        defs.resolve_job_def("warehouse_job"),
+        defs.resolve_job_def("drift_job"),
+        defs.resolve_implicit_global_asset_job_def(),
+    ):
         assert job.executor_def.name == "in_process", job.name
 
 
@@ -145,7 +156,8 @@ def test_starting_a_dbt_command_starts_no_other_dbt_process(monkeypatch, tmp_pat
         raise AssertionError(f"dbt started an extra process: {args}")
 
     monkeypatch.setattr("dagster_dbt.core.resource.check_output", no_subprocess)
-    fresh = WarehouseDbtResource(project_dir=dbt_project(), profiles_dir=str(dbt_project().profiles_dir),
-                                 dbt_executable=DBT_EXECUTABLE)
+    fresh = WarehouseDbtResource(
+        project_dir=dbt_project(), profiles_dir=str(dbt_project().profiles_dir), dbt_executable=DBT_EXECUTABLE
+    )
     invocation = fresh.cli(["parse"], target_path=tmp_path, raise_on_error=True)
     assert invocation.is_successful()

@@ -26,7 +26,9 @@ def test_same_seed_same_rows_other_seed_other_rows(batches, tmp_path):
     assert again["rows"] == first["rows"]
     for table in ("email_events", "email_sends", "audience_memberships", "campaigns"):
         assert rows(tmp_path / "again", table, "batch-0000.parquet") == rows(out, table, "batch-0000.parquet"), table
-    assert rows(tmp_path / "other", "email_events", "batch-0000.parquet") != rows(out, "email_events", "batch-0000.parquet")
+    assert rows(tmp_path / "other", "email_events", "batch-0000.parquet") != rows(
+        out, "email_events", "batch-0000.parquet"
+    )
 
 
 def test_size_is_about_what_was_asked(batches):
@@ -37,10 +39,13 @@ def test_size_is_about_what_was_asked(batches):
 def test_shape(batches):
     out, _, _ = batches
     with duckdb.connect() as con:
+
         def one(sql):
-            return con.execute(sql.replace("EVENTS", f"read_parquet('{out}/email_events/batch-0000.parquet')")
-                               .replace("QUIRKS", f"read_parquet('{out}/email_events/batch-0000-quirks.parquet')")
-                               .replace("SENDS", f"read_parquet('{out}/email_sends/batch-0000.parquet')")).fetchall()
+            return con.execute(
+                sql.replace("EVENTS", f"read_parquet('{out}/email_events/batch-0000.parquet')")
+                .replace("QUIRKS", f"read_parquet('{out}/email_events/batch-0000-quirks.parquet')")
+                .replace("SENDS", f"read_parquet('{out}/email_sends/batch-0000.parquet')")
+            ).fetchall()
 
         per_step = one("select split_part(message_id, '-M', 2)::int as step, count(*) from SENDS group by 1 order by 1")
         counts = [n for _, n in per_step]
@@ -50,14 +55,24 @@ def test_shape(batches):
         assert types["opened"] > types["clicked"] > types["replied"] > types["unsubscribed"] > types["spam_reported"]
         (dup_share,) = one("select 1 - count(distinct event_id) / count(*) from EVENTS where event_id like 'V%'")[0]
         assert 0.005 < dup_share < 0.05
-        assert one("select count(*) from EVENTS where link_id like '%-L3' or link_id like '%-L4'")[0][0] > 0  # footer clicks
-        assert one("select max(n) from (select email_id, count(*) n from EVENTS where event_type = 'opened' group by 1)")[0][0] >= 4
+        assert (
+            one("select count(*) from EVENTS where link_id like '%-L3' or link_id like '%-L4'")[0][0] > 0
+        )  # footer clicks
+        assert (
+            one("select max(n) from (select email_id, count(*) n from EVENTS where event_type = 'opened' group by 1)")[
+                0
+            ][0]
+            >= 4
+        )
         assert one("select count(*) from QUIRKS where event_id like 'BAD-%' or event_id is null")[0][0] == 5
         assert one("select count(*) from QUIRKS where email_id = 'E-NEVER-SENT-0'")[0][0] == 1
         # Clicks without an open (images blocked).
-        assert one("""select count(*) from (select email_id from EVENTS group by 1
+        assert (
+            one("""select count(*) from (select email_id from EVENTS group by 1
                       having count(*) filter (where event_type = 'clicked') > 0
-                         and count(*) filter (where event_type = 'opened') = 0)""")[0][0] > 0
+                         and count(*) filter (where event_type = 'opened') = 0)""")[0][0]
+            > 0
+        )
         # Opens at working hours of the recipient: most opens fall between 07:00 and 18:59 local,
         # so UTC hours spread across the day instead of one block.
         hours = one("select count(distinct hour(occurred_at)) from EVENTS where event_type = 'opened'")[0][0]
@@ -71,9 +86,13 @@ def test_later_batch_brings_new_emails_late_events_and_redeliveries(batches):
         first_sends = f"read_parquet('{out}/email_sends/batch-0000.parquet')"
         second_events = f"read_parquet('{out}/email_events/batch-0001.parquet')"
         first_events = f"read_parquet('{out}/email_events/batch-0000.parquet')"
-        late = con.execute(f"select count(*) from {second_events} where email_id in (select email_id from {first_sends}) "
-                           f"and event_id not in (select event_id from {first_events})").fetchone()[0]
-        again = con.execute(f"select count(*) from {second_events} where event_id in (select event_id from {first_events})").fetchone()[0]
+        late = con.execute(
+            f"select count(*) from {second_events} where email_id in (select email_id from {first_sends}) "
+            f"and event_id not in (select event_id from {first_events})"
+        ).fetchone()[0]
+        again = con.execute(
+            f"select count(*) from {second_events} where event_id in (select event_id from {first_events})"
+        ).fetchone()[0]
         early = con.execute(f"""select count(*) from {first_events} where email_id like 'E%' and email_id not in
                                 (select email_id from {first_sends}) and event_id not like 'ORPHAN%'""").fetchone()[0]
     assert late > 0 and again > 0 and early > 0

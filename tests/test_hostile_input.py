@@ -6,26 +6,30 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import build, query
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from campaign_dw.config import Settings
 from campaign_dw.loader import load_directory
-from conftest import build, query
 
 pytestmark = pytest.mark.slow
 
 VALID_TYPES = ["delivered", "bounced", "opened", "clicked", "replied", "unsubscribed", "spam_reported"]
 GOOD_TIMESTAMPS = [
-    "2026-03-04T11:00:00Z", "2026-03-04T11:00:00+05:45", "2026-03-04 11:00:00", "2026-03-04T11:00:00.123456-09:30",
-    "2025-08-10T23:59:59+14:00", "2026-10-25T01:30:00Z",
+    "2026-03-04T11:00:00Z",
+    "2026-03-04T11:00:00+05:45",
+    "2026-03-04 11:00:00",
+    "2026-03-04T11:00:00.123456-09:30",
+    "2025-08-10T23:59:59+14:00",
+    "2026-10-25T01:30:00Z",
 ]
 BAD_TIMESTAMPS = ["yesterday", "2026-13-45T99:00:00Z", "🕒", "x" * 5000, "NaN", "infinity", "-infinity"]
 TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40)
 IDS = st.one_of(st.sampled_from(["e1", "e2", "e3", "e'4;--", "é5", "E 6", "", "  "]), st.none(), TEXT)
-FILE_NAMES = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="/\x00"), min_size=1, max_size=16).filter(
-    lambda n: n not in (".", "..") and not n.startswith(".")
-)
+FILE_NAMES = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="/\x00"), min_size=1, max_size=16
+).filter(lambda n: n not in (".", "..") and not n.startswith("."))
 
 
 @st.composite
@@ -46,22 +50,62 @@ def event_rows(draw):
 
 
 SKELETON = {
-    "campaigns.csv": [["campaign_id", "name", "owner_user_id", "status", "language", "started_at", "ended_at", "created_at", "updated_at"],
-                      ["c1", "Campaign ' ; drop table raw.users; --", "u1", "running", "en", "2025-09-01T00:00:00Z", "", "2025-08-01T00:00:00Z", "2025-09-01T00:00:00Z"]],
-    "campaign_messages.csv": [["message_id", "campaign_id", "step_number", "subject", "body_html", "wait_days", "updated_at"],
-                              ["msg1", "c1", "1", "Hi 👋", "<p>x</p>", "0", "2025-08-01T00:00:00Z"]],
-    "message_links.csv": [["link_id", "message_id", "url", "placement", "anchor_text", "updated_at"],
-                          ["l1", "msg1", "https://x/job", "body", "job", "2025-08-01T00:00:00Z"],
-                          ["l-footer", "msg1", "https://x/unsubscribe", "footer", "unsubscribe", "2025-08-01T00:00:00Z"]],
-    "users.csv": [["user_id", "full_name", "email", "timezone", "updated_at"],
-                  ["u1", "A", "a@x", "Asia/Kathmandu'; select 1; --", "2025-08-01T00:00:00Z"],
-                  ["u2", "B", "b@x", "America/St_Johns", "2025-08-01T00:00:00Z"]],
-    "email_sends.csv": [["email_id", "campaign_id", "message_id", "prospect_id", "sent_at"],
-                        ["m1", "c1", "msg1", "p1", "2025-09-01T09:00:00Z"],
-                        ["m2", "c1", "msg1", "p2", "2025-09-01T09:00:00Z"],
-                        ["m2", "c1", "msg1", "p2-conflicting", "2025-09-02T09:00:00Z"]],
+    "campaigns.csv": [
+        [
+            "campaign_id",
+            "name",
+            "owner_user_id",
+            "status",
+            "language",
+            "started_at",
+            "ended_at",
+            "created_at",
+            "updated_at",
+        ],
+        [
+            "c1",
+            "Campaign ' ; drop table raw.users; --",
+            "u1",
+            "running",
+            "en",
+            "2025-09-01T00:00:00Z",
+            "",
+            "2025-08-01T00:00:00Z",
+            "2025-09-01T00:00:00Z",
+        ],
+    ],
+    "campaign_messages.csv": [
+        ["message_id", "campaign_id", "step_number", "subject", "body_html", "wait_days", "updated_at"],
+        ["msg1", "c1", "1", "Hi 👋", "<p>x</p>", "0", "2025-08-01T00:00:00Z"],
+    ],
+    "message_links.csv": [
+        ["link_id", "message_id", "url", "placement", "anchor_text", "updated_at"],
+        ["l1", "msg1", "https://x/job", "body", "job", "2025-08-01T00:00:00Z"],
+        ["l-footer", "msg1", "https://x/unsubscribe", "footer", "unsubscribe", "2025-08-01T00:00:00Z"],
+    ],
+    "users.csv": [
+        ["user_id", "full_name", "email", "timezone", "updated_at"],
+        ["u1", "A", "a@x", "Asia/Kathmandu'; select 1; --", "2025-08-01T00:00:00Z"],
+        ["u2", "B", "b@x", "America/St_Johns", "2025-08-01T00:00:00Z"],
+    ],
+    "email_sends.csv": [
+        ["email_id", "campaign_id", "message_id", "prospect_id", "sent_at"],
+        ["m1", "c1", "msg1", "p1", "2025-09-01T09:00:00Z"],
+        ["m2", "c1", "msg1", "p2", "2025-09-01T09:00:00Z"],
+        ["m2", "c1", "msg1", "p2-conflicting", "2025-09-02T09:00:00Z"],
+    ],
 }
-HEADER = ["event_id", "email_id", "event_type", "occurred_at", "bounce_type", "link_id", "url", "user_agent", "received_at"]
+HEADER = [
+    "event_id",
+    "email_id",
+    "event_type",
+    "occurred_at",
+    "bounce_type",
+    "link_id",
+    "url",
+    "user_agent",
+    "received_at",
+]
 
 
 def blank(value):
@@ -72,7 +116,9 @@ def is_good(row):
     event_type = (row["event_type"] or "").strip(" ").lower()
     bounce = (row["bounce_type"] or "").strip(" ").lower()
     return not (
-        blank(row["event_id"]) or blank(row["email_id"]) or event_type not in VALID_TYPES
+        blank(row["event_id"])
+        or blank(row["email_id"])
+        or event_type not in VALID_TYPES
         or row["occurred_at"] not in GOOD_TIMESTAMPS
         # A bounce without bounce_type counts as soft; one with another type is a bad value.
         # A click without link_id is valid (SPEC §2).
@@ -80,11 +126,13 @@ def is_good(row):
     )
 
 
-@settings(max_examples=3, deadline=None, phases=[Phase.generate], derandomize=True,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=3, deadline=None, phases=[Phase.generate], derandomize=True, suppress_health_check=list(HealthCheck)
+)
 @given(
-    files=st.lists(st.tuples(FILE_NAMES, st.lists(event_rows(), max_size=25)), min_size=1, max_size=3,
-                   unique_by=lambda f: f[0]),
+    files=st.lists(
+        st.tuples(FILE_NAMES, st.lists(event_rows(), max_size=25)), min_size=1, max_size=3, unique_by=lambda f: f[0]
+    ),
     extra_bad_file=st.sampled_from(["empty", "wrong header", "not utf-8", None]),
 )
 def test_hostile_input_never_crashes_and_every_row_is_accounted_for(files, extra_bad_file):
@@ -118,15 +166,19 @@ def test_hostile_input_never_crashes_and_every_row_is_accounted_for(files, extra
         outcome = build(settings)
         assert outcome.status == "success", outcome.problems
 
-        reconciliation = query(paths.warehouse, "select table_name, raw_rows, is_reconciled from audit.raw_row_reconciliation")
+        reconciliation = query(
+            paths.warehouse, "select table_name, raw_rows, is_reconciled from audit.raw_row_reconciliation"
+        )
         assert all(ok for _, _, ok in reconciliation)
         assert dict((t, n) for t, n, _ in reconciliation)["email_events"] == len(all_rows)
 
         # Empty strings became NULL in the CSV: judge the rows as they arrived.
         arrived = [{k: (None if v in (None, "") else v) for k, v in row.items()} for row in all_rows]
         bad = [r for r in arrived if not is_good(r)]
-        rejected = query(paths.warehouse, "select count(*), count(rejection_reason) from audit.rejected_rows "
-                                          "where table_name = 'email_events'")[0]
+        rejected = query(
+            paths.warehouse,
+            "select count(*), count(rejection_reason) from audit.rejected_rows where table_name = 'email_events'",
+        )[0]
         assert rejected == (len(bad), len(bad))
 
         # The first good copy of each event counts if its email was sent.
@@ -135,7 +187,9 @@ def test_hostile_input_never_crashes_and_every_row_is_accounted_for(files, extra
             if is_good(r):
                 first_good.setdefault(r["event_id"].strip(" "), r["email_id"].strip(" "))
         good_ids = {event for event, email in first_good.items() if email in ("m1", "m2")}
-        counted = {e for (e,) in query(paths.warehouse, "select event_id from intermediate.int_email_events_joined_to_sends")}
+        counted = {
+            e for (e,) in query(paths.warehouse, "select event_id from intermediate.int_email_events_joined_to_sends")
+        }
         assert counted == good_ids
         # The quarantined values stay in raw, untouched.
         assert query(paths.warehouse, "select count(*) from raw.email_events") == [(len(all_rows),)]

@@ -56,11 +56,11 @@ def dimension_version_files(batch0, batch1, batch2):
     header = "campaign_id,prospect_id,entered_at,exited_at,exit_reason,updated_at\n"
     files = {
         batch0: "C000001,PV1,2025-09-01T00:00:00Z,,,2025-09-01T00:00:00Z\n"
-                "C000001,PV2,2025-09-01T00:00:00Z,,,2025-09-01T00:00:00Z\n",
+        "C000001,PV2,2025-09-01T00:00:00Z,,,2025-09-01T00:00:00Z\n",
         batch1: "C000001,PV1,2025-09-01T00:00:00Z,2025-09-10T00:00:00Z,replied,2025-09-10T00:00:00Z\n"
-                "C000001,PV2,2025-09-01T00:00:00Z,2025-08-20T00:00:00Z,bounced,2025-08-20T00:00:00Z\n",
+        "C000001,PV2,2025-09-01T00:00:00Z,2025-08-20T00:00:00Z,bounced,2025-08-20T00:00:00Z\n",
         batch2: "C000001,PV1,2025-09-01T00:00:00Z,,,2025-09-10T00:00:00Z\n"
-                "C000001,PV3,2025-09-01T00:00:00Z,,,yesterday\n",
+        "C000001,PV3,2025-09-01T00:00:00Z,,,yesterday\n",
     }
     for batch, rows in files.items():
         (batch / "audience_memberships").mkdir(parents=True, exist_ok=True)
@@ -79,8 +79,7 @@ def heatmap_edge_files(batch0, batch1, batch2):
     the late one predates open tracking), and a campaign's new version ends it before
     tracking began (no heatmap at all)."""
     (batch0 / "email_sends" / "edge.csv").write_text(
-        "email_id,campaign_id,message_id,prospect_id,sent_at\n"
-        "EDGE-1,C000007,C000007-M1,P1,2025-09-01T09:00:00Z\n"
+        "email_id,campaign_id,message_id,prospect_id,sent_at\nEDGE-1,C000007,C000007-M1,P1,2025-09-01T09:00:00Z\n"
     )
     (batch0 / "email_events" / "edge.csv").write_text(
         "event_id,email_id,event_type,occurred_at,received_at\n"
@@ -112,8 +111,10 @@ def test_incremental_batches_equal_one_full_build_and_recompute_only_touched_cam
     waiting_sql = "select waiting_rows from audit.raw_row_reconciliation where table_name = 'email_sends'"
     late_sql = "select emails_sent from marts.campaign_message_metrics where message_id = 'C000001-M9'"
     # C000007 is a draft: no generated audience, only the edge email.
-    cell_sql = ("select count(*) from marts.campaign_open_heatmap where campaign_id = 'C000007' "
-                "and viewer_timezone = 'UTC' and day_of_week = 3 and hour_of_day = 3")
+    cell_sql = (
+        "select count(*) from marts.campaign_open_heatmap where campaign_id = 'C000007' "
+        "and viewer_timezone = 'UTC' and day_of_week = 3 and hour_of_day = 3"
+    )
     for number, folder in enumerate(batches):
         outcome = build(incremental.with_(landing=folder))
         assert outcome.status == "success", outcome.problems
@@ -129,16 +130,21 @@ def test_incremental_batches_equal_one_full_build_and_recompute_only_touched_cam
     # A late, earlier open: EDGE-1's counted first open is no longer first (and the late one
     # predates tracking); C000004 now ended before tracking began: no heatmap.
     assert query(incremental.warehouse, cell_sql) == [(0,)]
-    assert query(incremental.warehouse, "select count(*) from marts.campaign_open_heatmap where campaign_id = 'C000004'") == [(0,)]
+    assert query(
+        incremental.warehouse, "select count(*) from marts.campaign_open_heatmap where campaign_id = 'C000004'"
+    ) == [(0,)]
 
     # Only the campaigns touched were recomputed by the last build: the others kept the rows
     # of earlier builds.
     for table in ("int_message_heatmap_cells_counted", "int_message_emails_counted"):
-        kept, recomputed = query(incremental.warehouse, f"""
+        kept, recomputed = query(
+            incremental.warehouse,
+            f"""
             select count(distinct campaign_id) filter (where _built_at < newest),
                    count(distinct campaign_id) filter (where _built_at = newest)
             from intermediate.{table}, (select max(_built_at) as newest from intermediate.{table})
-        """)[0]
+        """,
+        )[0]
         assert kept > 0 and recomputed > 0, (table, kept, recomputed)
     touched = query(incremental.warehouse, "select count(*) from intermediate.int_campaigns_touched")[0][0]
     campaigns = query(incremental.warehouse, "select count(*) from intermediate.int_campaigns_current")[0][0]

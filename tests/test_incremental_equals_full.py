@@ -12,9 +12,9 @@ import shutil
 import pytest
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
+from twins import Twins, write_batch
 
 from campaign_dw.config import SAMPLE_DIR
-from twins import Twins, write_batch
 
 pytestmark = pytest.mark.slow
 
@@ -30,8 +30,10 @@ def assert_equal(incremental: dict, full: dict, step: str) -> None:
     for table in full:
         missing = sorted(set(full[table]) - set(incremental[table]))
         extra = sorted(set(incremental[table]) - set(full[table]))
-        assert incremental[table] == full[table], f"{step}: {table} differs from a full rebuild: " \
+        assert incremental[table] == full[table], (
+            f"{step}: {table} differs from a full rebuild: "
             f"rows only in the full rebuild {missing[:5]}, only in the incremental build {extra[:5]}"
+        )
 
 
 def test_the_operators_reproductions_equal_a_full_rebuild(twins, tmp_path):
@@ -41,21 +43,61 @@ def test_the_operators_reproductions_equal_a_full_rebuild(twins, tmp_path):
     recomputed); then, alone, a message moved to another campaign (its old campaign must be
     recounted though nothing of it arrived)."""
     twins.reset()
-    late = write_batch(tmp_path / "late", {"email_events": [
-        {"event_id": f"LATE-{email}", "email_id": email, "event_type": "replied",
-         "occurred_at": "2026-05-04T10:00:00Z", "received_at": "2026-11-20T10:00:00Z"}
-        for email in ("E11-060", "E21-111", "E41-113")
-    ]})
-    link_and_zone = write_batch(tmp_path / "link", {
-        "message_links": [{"link_id": "L1", "message_id": "M11", "url": "https://jobs.acme.example/backend",
-                           "placement": "body", "anchor_text": "see the new role", "updated_at": "2026-11-20T10:00:00Z"}],
-        "users": [{"user_id": "U6", "full_name": "New Viewer", "email": "v@x.example", "timezone": "America/Chicago",
-                   "updated_at": "2026-11-20T10:00:00Z"}],
-    })
-    moved = write_batch(tmp_path / "moved", {
-        "campaign_messages": [{"message_id": "M12", "campaign_id": "C4", "step_number": "2", "subject": "Moved",
-                               "body_html": "<p>moved</p>", "wait_days": "3", "updated_at": "2026-11-20T10:00:00Z"}],
-    })
+    late = write_batch(
+        tmp_path / "late",
+        {
+            "email_events": [
+                {
+                    "event_id": f"LATE-{email}",
+                    "email_id": email,
+                    "event_type": "replied",
+                    "occurred_at": "2026-05-04T10:00:00Z",
+                    "received_at": "2026-11-20T10:00:00Z",
+                }
+                for email in ("E11-060", "E21-111", "E41-113")
+            ]
+        },
+    )
+    link_and_zone = write_batch(
+        tmp_path / "link",
+        {
+            "message_links": [
+                {
+                    "link_id": "L1",
+                    "message_id": "M11",
+                    "url": "https://jobs.acme.example/backend",
+                    "placement": "body",
+                    "anchor_text": "see the new role",
+                    "updated_at": "2026-11-20T10:00:00Z",
+                }
+            ],
+            "users": [
+                {
+                    "user_id": "U6",
+                    "full_name": "New Viewer",
+                    "email": "v@x.example",
+                    "timezone": "America/Chicago",
+                    "updated_at": "2026-11-20T10:00:00Z",
+                }
+            ],
+        },
+    )
+    moved = write_batch(
+        tmp_path / "moved",
+        {
+            "campaign_messages": [
+                {
+                    "message_id": "M12",
+                    "campaign_id": "C4",
+                    "step_number": "2",
+                    "subject": "Moved",
+                    "body_html": "<p>moved</p>",
+                    "wait_days": "3",
+                    "updated_at": "2026-11-20T10:00:00Z",
+                }
+            ],
+        },
+    )
     incremental, full = twins.step(SAMPLE_DIR)
     assert_equal(incremental, full, "the sample")
 
@@ -87,9 +129,19 @@ PROSPECTS = ["P1", "P2", "P3"]
 UPDATED = ["2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z", "2026-03-01T00:00:00Z", "soon"]
 # Across the open-tracking eras (2025-08-07, 2026-04-20), a DST change, an offset; seconds
 # apart after a send at 2026-05-01 09:00 (too soon after sending, bursts of clicks); one bad.
-TIMES = ["2025-07-01T10:00:00Z", "2025-08-07T00:00:00Z", "2025-09-01T10:00:05Z", "2026-03-29T01:30:00Z",
-         "2026-04-20T09:00:00Z", "2026-05-01T09:00:00Z", "2026-05-01T11:00:02+02:00", "2026-05-01T09:00:04Z",
-         "2026-05-01T09:00:12.5Z", "2026-05-01T09:00:14Z", "yesterday"]
+TIMES = [
+    "2025-07-01T10:00:00Z",
+    "2025-08-07T00:00:00Z",
+    "2025-09-01T10:00:05Z",
+    "2026-03-29T01:30:00Z",
+    "2026-04-20T09:00:00Z",
+    "2026-05-01T09:00:00Z",
+    "2026-05-01T11:00:02+02:00",
+    "2026-05-01T09:00:04Z",
+    "2026-05-01T09:00:12.5Z",
+    "2026-05-01T09:00:14Z",
+    "yesterday",
+]
 AGENTS = ["Mozilla/5.0 (Macintosh) AppleWebKit/605.1.15", "Mozilla/5.0", "python-requests/2.31", None]
 
 
@@ -97,67 +149,147 @@ def rows(strategy, most):
     return st.lists(strategy, max_size=most)
 
 
-campaign = st.fixed_dictionaries({
-    "campaign_id": st.sampled_from(CAMPAIGNS), "name": st.sampled_from(["A", "B"]), "owner_user_id": st.just("U1"),
-    "status": st.sampled_from(["running", "completed", "draft"]), "language": st.sampled_from(["en", "fr"]),
-    "started_at": st.sampled_from([None, "2025-06-01T00:00:00Z"]),
-    "ended_at": st.sampled_from([None, "2025-07-31T00:00:00Z", "2026-06-01T00:00:00Z"]),
-    "created_at": st.just("2025-05-01T00:00:00Z"), "updated_at": st.sampled_from(UPDATED),
-})
-message = st.fixed_dictionaries({
-    "message_id": st.sampled_from(MESSAGES), "campaign_id": st.sampled_from(CAMPAIGNS),
-    "step_number": st.sampled_from(["1", "2", "x"]), "subject": st.sampled_from(["s1", "s2"]),
-    "body_html": st.just("<p>hi</p>"), "wait_days": st.just("0"), "updated_at": st.sampled_from(UPDATED),
-})
-link = st.fixed_dictionaries({
-    "link_id": st.sampled_from(LINKS), "message_id": st.sampled_from(MESSAGES),
-    "url": st.sampled_from(["https://x/1", "https://x/2"]), "placement": st.sampled_from(["body", "footer"]),
-    "anchor_text": st.sampled_from(["a", "b"]), "updated_at": st.sampled_from(UPDATED),
-})
-user = st.fixed_dictionaries({
-    "user_id": st.sampled_from(["U1", "U2"]), "full_name": st.just("V"), "email": st.just("v@x.example"),
-    "timezone": st.sampled_from(["UTC", "Europe/Paris", "Asia/Kathmandu", None, "Mars/Olympus_Mons"]),
-    "updated_at": st.sampled_from(UPDATED),
-})
-membership = st.fixed_dictionaries({
-    "campaign_id": st.sampled_from(CAMPAIGNS), "prospect_id": st.sampled_from(PROSPECTS),
-    "entered_at": st.just("2025-06-01T00:00:00Z"), "exited_at": st.sampled_from([None, "2026-02-01T00:00:00Z"]),
-    "exit_reason": st.sampled_from([None, "replied"]), "updated_at": st.sampled_from(UPDATED),
-})
-prospect = st.fixed_dictionaries({
-    "prospect_id": st.sampled_from(PROSPECTS), "email": st.just("p@x.example"), "first_name": st.just("F"),
-    "last_name": st.just("L"), "updated_at": st.sampled_from(UPDATED),
-})
-send = st.fixed_dictionaries({
-    "email_id": st.sampled_from(EMAILS), "campaign_id": st.sampled_from(CAMPAIGNS),
-    "message_id": st.sampled_from(MESSAGES), "prospect_id": st.sampled_from(PROSPECTS),
-    "sent_at": st.sampled_from(TIMES[:-1] + ["N/A"]),
-})
-event = st.fixed_dictionaries({
-    "event_id": st.sampled_from([f"EV{i}" for i in range(1, 16)]), "email_id": st.sampled_from(EMAILS),
-    "event_type": st.sampled_from(["delivered", "bounced", "opened", "opened", "clicked", "clicked", "replied",
-                                   "unsubscribed", "spam_reported", "forwarded"]),
-    "occurred_at": st.sampled_from(TIMES), "bounce_type": st.sampled_from([None, "hard", "soft"]),
-    "link_id": st.sampled_from([None, "L1", "L2", "L3", "L9"]), "url": st.sampled_from([None, "https://x/e"]),
-    "user_agent": st.sampled_from(AGENTS), "received_at": st.just("2026-06-01T00:00:00Z"),
-    "machine_open": st.sampled_from([None, None, "true", "false", "maybe"]),
-})
-random_batch = st.fixed_dictionaries({
-    "campaigns": rows(campaign, 2), "campaign_messages": rows(message, 3), "message_links": rows(link, 2),
-    "users": rows(user, 2), "audience_memberships": rows(membership, 3), "prospects": rows(prospect, 2),
-    "email_sends": rows(send, 4), "email_events": rows(event, 10),
-})
+campaign = st.fixed_dictionaries(
+    {
+        "campaign_id": st.sampled_from(CAMPAIGNS),
+        "name": st.sampled_from(["A", "B"]),
+        "owner_user_id": st.just("U1"),
+        "status": st.sampled_from(["running", "completed", "draft"]),
+        "language": st.sampled_from(["en", "fr"]),
+        "started_at": st.sampled_from([None, "2025-06-01T00:00:00Z"]),
+        "ended_at": st.sampled_from([None, "2025-07-31T00:00:00Z", "2026-06-01T00:00:00Z"]),
+        "created_at": st.just("2025-05-01T00:00:00Z"),
+        "updated_at": st.sampled_from(UPDATED),
+    }
+)
+message = st.fixed_dictionaries(
+    {
+        "message_id": st.sampled_from(MESSAGES),
+        "campaign_id": st.sampled_from(CAMPAIGNS),
+        "step_number": st.sampled_from(["1", "2", "x"]),
+        "subject": st.sampled_from(["s1", "s2"]),
+        "body_html": st.just("<p>hi</p>"),
+        "wait_days": st.just("0"),
+        "updated_at": st.sampled_from(UPDATED),
+    }
+)
+link = st.fixed_dictionaries(
+    {
+        "link_id": st.sampled_from(LINKS),
+        "message_id": st.sampled_from(MESSAGES),
+        "url": st.sampled_from(["https://x/1", "https://x/2"]),
+        "placement": st.sampled_from(["body", "footer"]),
+        "anchor_text": st.sampled_from(["a", "b"]),
+        "updated_at": st.sampled_from(UPDATED),
+    }
+)
+user = st.fixed_dictionaries(
+    {
+        "user_id": st.sampled_from(["U1", "U2"]),
+        "full_name": st.just("V"),
+        "email": st.just("v@x.example"),
+        "timezone": st.sampled_from(["UTC", "Europe/Paris", "Asia/Kathmandu", None, "Mars/Olympus_Mons"]),
+        "updated_at": st.sampled_from(UPDATED),
+    }
+)
+membership = st.fixed_dictionaries(
+    {
+        "campaign_id": st.sampled_from(CAMPAIGNS),
+        "prospect_id": st.sampled_from(PROSPECTS),
+        "entered_at": st.just("2025-06-01T00:00:00Z"),
+        "exited_at": st.sampled_from([None, "2026-02-01T00:00:00Z"]),
+        "exit_reason": st.sampled_from([None, "replied"]),
+        "updated_at": st.sampled_from(UPDATED),
+    }
+)
+prospect = st.fixed_dictionaries(
+    {
+        "prospect_id": st.sampled_from(PROSPECTS),
+        "email": st.just("p@x.example"),
+        "first_name": st.just("F"),
+        "last_name": st.just("L"),
+        "updated_at": st.sampled_from(UPDATED),
+    }
+)
+send = st.fixed_dictionaries(
+    {
+        "email_id": st.sampled_from(EMAILS),
+        "campaign_id": st.sampled_from(CAMPAIGNS),
+        "message_id": st.sampled_from(MESSAGES),
+        "prospect_id": st.sampled_from(PROSPECTS),
+        "sent_at": st.sampled_from(TIMES[:-1] + ["N/A"]),
+    }
+)
+event = st.fixed_dictionaries(
+    {
+        "event_id": st.sampled_from([f"EV{i}" for i in range(1, 16)]),
+        "email_id": st.sampled_from(EMAILS),
+        "event_type": st.sampled_from(
+            [
+                "delivered",
+                "bounced",
+                "opened",
+                "opened",
+                "clicked",
+                "clicked",
+                "replied",
+                "unsubscribed",
+                "spam_reported",
+                "forwarded",
+            ]
+        ),
+        "occurred_at": st.sampled_from(TIMES),
+        "bounce_type": st.sampled_from([None, "hard", "soft"]),
+        "link_id": st.sampled_from([None, "L1", "L2", "L3", "L9"]),
+        "url": st.sampled_from([None, "https://x/e"]),
+        "user_agent": st.sampled_from(AGENTS),
+        "received_at": st.just("2026-06-01T00:00:00Z"),
+        "machine_open": st.sampled_from([None, None, "true", "false", "maybe"]),
+    }
+)
+random_batch = st.fixed_dictionaries(
+    {
+        "campaigns": rows(campaign, 2),
+        "campaign_messages": rows(message, 3),
+        "message_links": rows(link, 2),
+        "users": rows(user, 2),
+        "audience_memberships": rows(membership, 3),
+        "prospects": rows(prospect, 2),
+        "email_sends": rows(send, 4),
+        "email_events": rows(event, 10),
+    }
+)
 # A late event for every email: every campaign with sends is touched at once.
-touch_every_campaign = st.builds(lambda t: {"email_events": [
-    {"event_id": f"ALL-{e}-{t}", "email_id": e, "event_type": "replied", "occurred_at": "2026-05-02T10:00:00Z",
-     "received_at": "2026-06-02T00:00:00Z"} for e in EMAILS]}, st.integers(0, 1000))
+touch_every_campaign = st.builds(
+    lambda t: {
+        "email_events": [
+            {
+                "event_id": f"ALL-{e}-{t}",
+                "email_id": e,
+                "event_type": "replied",
+                "occurred_at": "2026-05-02T10:00:00Z",
+                "received_at": "2026-06-02T00:00:00Z",
+            }
+            for e in EMAILS
+        ]
+    },
+    st.integers(0, 1000),
+)
 # One new version of one row: only what it changes may be touched, and all of that must be.
-one_change = st.one_of(*[
-    st.builds(lambda row, table=table: {table: [row]}, strategy)
-    for table, strategy in [("message_links", link), ("campaign_messages", message), ("campaigns", campaign),
-                            ("audience_memberships", membership), ("users", user), ("email_sends", send),
-                            ("email_events", event)]
-])
+one_change = st.one_of(
+    *[
+        st.builds(lambda row, table=table: {table: [row]}, strategy)
+        for table, strategy in [
+            ("message_links", link),
+            ("campaign_messages", message),
+            ("campaigns", campaign),
+            ("audience_memberships", membership),
+            ("users", user),
+            ("email_sends", send),
+            ("email_events", event),
+        ]
+    ]
+)
 later_batch = st.one_of(random_batch, one_change, one_change, touch_every_campaign, st.just({}))
 
 EXAMPLES = int(os.environ.get("CAMPAIGN_DW_PROPERTY_EXAMPLES", "3"))

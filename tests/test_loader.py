@@ -5,12 +5,12 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import query
 
 from campaign_dw import config
-from orchestration.cli import main
 from campaign_dw.loader import load_directory, prepare_raw
 from campaign_dw.raw_contract import RAW_TABLES
-from conftest import query
+from orchestration.cli import main
 
 EVENTS_HEADER = "event_id,email_id,event_type,occurred_at,bounce_type,link_id,url,user_agent,received_at\n"
 
@@ -35,10 +35,14 @@ def outcomes(report):
 
 
 def test_csv_loads_as_text_with_lineage(tmp_path, paths):
-    source = events_csv(tmp_path / "in" / "email_events.csv", "e1,m1,opened,2026-03-04T11:00:00+02:00,,,,UA,2026-03-04T09:01:00Z")
+    source = events_csv(
+        tmp_path / "in" / "email_events.csv", "e1,m1,opened,2026-03-04T11:00:00+02:00,,,,UA,2026-03-04T09:01:00Z"
+    )
     report = load_directory(tmp_path / "in", paths)
     assert outcomes(report) == {("email_events.csv", "loaded")}
-    rows = query(paths.warehouse, "select event_id, occurred_at, bounce_type, _source_file, _source_row from raw.email_events")
+    rows = query(
+        paths.warehouse, "select event_id, occurred_at, bounce_type, _source_file, _source_row from raw.email_events"
+    )
     assert rows == [("e1", "2026-03-04T11:00:00+02:00", None, str(source), 1)]
     (log,) = query(paths.warehouse, "select table_name, row_count, status from raw._load_log")
     assert log == ("email_events", 1, "loaded")
@@ -50,14 +54,23 @@ def test_parquet_and_folder_of_parts(tmp_path, paths):
     sent = pa.array([datetime(2026, 3, 2, 9, tzinfo=UTC)] * 2, type=pa.timestamp("us", tz="UTC"))
     for i in range(2):
         pq.write_table(
-            pa.table({"email_id": [f"a{i}", f"b{i}"], "campaign_id": ["c", "c"], "message_id": ["m", "m"],
-                      "prospect_id": ["p", "q"], "sent_at": sent}),
+            pa.table(
+                {
+                    "email_id": [f"a{i}", f"b{i}"],
+                    "campaign_id": ["c", "c"],
+                    "message_id": ["m", "m"],
+                    "prospect_id": ["p", "q"],
+                    "sent_at": sent,
+                }
+            ),
             parts / f"part-{i}.parquet",
         )
     write(parts / "part-2.csv", "email_id,campaign_id,message_id,prospect_id,sent_at\nc2,c,m,r,2026-03-02T09:00:00Z\n")
     report = load_directory(tmp_path / "in", paths)
     assert {o.status for o in report.outcomes} == {"loaded"} and report.rows_loaded == 5
-    rows = query(paths.warehouse, "select email_id, sent_at, sent_at__typed, _source_row from raw.email_sends order by 1")
+    rows = query(
+        paths.warehouse, "select email_id, sent_at, sent_at__typed, _source_row from raw.email_sends order by 1"
+    )
     # A Parquet timestamp stays typed (in UTC, no text round trip); the CSV's text stays text.
     assert rows[0] == ("a0", None, datetime(2026, 3, 2, 9), 1)
     assert rows[-1] == ("c2", "2026-03-02T09:00:00Z", None, 1)
@@ -75,8 +88,13 @@ def test_files_are_landed_by_reference_and_numbered_in_arrival_order(tmp_path, p
     # raw is a view over it.
     assert pq.read_table(paths.landed_dir / landed[0]).column("c3").to_pylist() == ["2026-03-04T09:00:00Z", "x"]
     assert query(paths.warehouse, "select event_id, _row_id, _source_row from raw.email_events order by _row_id") == [
-        ("e1", 1, 1), ("e2", 2, 2), ("e3", 3, 1)]
-    assert query(paths.warehouse, "select table_type from information_schema.tables where table_name = 'email_events'") == [("VIEW",)]
+        ("e1", 1, 1),
+        ("e2", 2, 2),
+        ("e3", 3, 1),
+    ]
+    assert query(
+        paths.warehouse, "select table_type from information_schema.tables where table_name = 'email_events'"
+    ) == [("VIEW",)]
 
 
 def test_a_killed_load_leaves_no_row_and_its_file_is_removed(tmp_path, paths):
@@ -103,34 +121,58 @@ def test_a_warehouse_from_before_the_landing_store_is_moved_into_it(tmp_path, pa
         con.execute("create schema raw")
         for table in RAW_TABLES.values():
             columns = ", ".join(f"{c} varchar" for c in table.columns if c != "machine_open")
-            con.execute(f"create table raw.{table.name} ({columns}, _source_file varchar, _source_row bigint, "
-                        "_file_sha256 varchar, _load_id varchar, _loaded_at timestamp)")
+            con.execute(
+                f"create table raw.{table.name} ({columns}, _source_file varchar, _source_row bigint, "
+                "_file_sha256 varchar, _load_id varchar, _loaded_at timestamp)"
+            )
         con.execute("""create table raw._load_log (load_id varchar, table_name varchar, source_file varchar,
             file_sha256 varchar, file_bytes bigint, row_count bigint, status varchar, message varchar, loaded_at timestamp)""")
-        for load, file, rows in (("L1", "/old/a.csv", [("e1", "2026-03-04T09:00:00Z"), ("e2", "bad")]),
-                                 ("L2", "/old/b.csv", [("e3", "2026-03-05T09:00:00Z")])):
+        for load, file, rows in (
+            ("L1", "/old/a.csv", [("e1", "2026-03-04T09:00:00Z"), ("e2", "bad")]),
+            ("L2", "/old/b.csv", [("e3", "2026-03-05T09:00:00Z")]),
+        ):
             at = datetime(2026, 3, 6 if load == "L2" else 5)
             for n, (event, occurred) in enumerate(rows, 1):
-                con.execute("insert into raw.email_events (event_id, email_id, event_type, occurred_at, _source_file, "
-                            "_source_row, _file_sha256, _load_id, _loaded_at) values (?, 'm1', 'opened', ?, ?, ?, ?, ?, ?)",
-                            [event, occurred, file, n, f"sha{load}", load, at])
-            con.execute("insert into raw._load_log values (?, 'email_events', ?, ?, 1, ?, 'loaded', '', ?)",
-                        [load, file, f"sha{load}", len(rows), at])
+                con.execute(
+                    "insert into raw.email_events (event_id, email_id, event_type, occurred_at, _source_file, "
+                    "_source_row, _file_sha256, _load_id, _loaded_at) values (?, 'm1', 'opened', ?, ?, ?, ?, ?, ?)",
+                    [event, occurred, file, n, f"sha{load}", load, at],
+                )
+            con.execute(
+                "insert into raw._load_log values (?, 'email_events', ?, ?, 1, ?, 'loaded', '', ?)",
+                [load, file, f"sha{load}", len(rows), at],
+            )
     # What a build without a landing folder does first; a load does the same.
     prepare_raw(paths)
-    assert query(paths.warehouse, "select table_type from information_schema.tables where table_name = 'email_events'") == [("VIEW",)]
+    assert query(
+        paths.warehouse, "select table_type from information_schema.tables where table_name = 'email_events'"
+    ) == [("VIEW",)]
     events_csv(tmp_path / "in" / "email_events.csv", "e4,m1,opened,2026-03-07T09:00:00Z,,,,,")
     load_directory(tmp_path / "in", paths)
-    assert query(paths.warehouse,
-                 "select event_id, occurred_at, machine_open, _source_file, _source_row, _row_id, _load_id "
-                 "from raw.email_events order by _row_id") == [
+    assert query(
+        paths.warehouse,
+        "select event_id, occurred_at, machine_open, _source_file, _source_row, _row_id, _load_id "
+        "from raw.email_events order by _row_id",
+    ) == [
         ("e1", "2026-03-04T09:00:00Z", None, "/old/a.csv", 1, 1, "L1"),
         ("e2", "bad", None, "/old/a.csv", 2, 2, "L1"),
         ("e3", "2026-03-05T09:00:00Z", None, "/old/b.csv", 1, 3, "L2"),
-        ("e4", "2026-03-07T09:00:00Z", None, str(tmp_path / "in" / "email_events.csv"), 1, 4,
-         query(paths.warehouse, "select max(load_id) filter (where table_name = 'email_events' and source_file like '%/in/%') from raw._load_log")[0][0]),
+        (
+            "e4",
+            "2026-03-07T09:00:00Z",
+            None,
+            str(tmp_path / "in" / "email_events.csv"),
+            1,
+            4,
+            query(
+                paths.warehouse,
+                "select max(load_id) filter (where table_name = 'email_events' and source_file like '%/in/%') from raw._load_log",
+            )[0][0],
+        ),
     ]
-    assert query(paths.warehouse, "select count(*) from raw._load_log where landed_file is null and status = 'loaded'") == [(0,)]
+    assert query(
+        paths.warehouse, "select count(*) from raw._load_log where landed_file is null and status = 'loaded'"
+    ) == [(0,)]
 
 
 def test_reload_is_exactly_once_and_a_changed_file_is_new_content(tmp_path, paths):
@@ -145,7 +187,10 @@ def test_reload_is_exactly_once_and_a_changed_file_is_new_content(tmp_path, path
     (outcome,) = changed.outcomes
     assert outcome.status == "loaded" and "changed since it was last loaded" in outcome.message
     # Appended as a new version of the file: e1 twice in raw (staging de-duplicates it).
-    assert query(paths.warehouse, "select event_id, count(*) from raw.email_events group by 1 order by 1") == [("e1", 2), ("e2", 1)]
+    assert query(paths.warehouse, "select event_id, count(*) from raw.email_events group by 1 order by 1") == [
+        ("e1", 2),
+        ("e2", 1),
+    ]
 
 
 def test_same_content_under_another_path_is_skipped(tmp_path, paths):
@@ -159,7 +204,11 @@ def test_same_content_under_another_path_is_skipped(tmp_path, paths):
 @pytest.mark.parametrize(
     ("name", "content", "problem"),
     [
-        ("email_events.csv", "event_id,email_id\ne1,m1\n", "required column(s) missing: event_type, occurred_at, received_at"),
+        (
+            "email_events.csv",
+            "event_id,email_id\ne1,m1\n",
+            "required column(s) missing: event_type, occurred_at, received_at",
+        ),
         ("email_events.csv", "", "the file is empty"),
         ("email_events.csv", EVENTS_HEADER + "e1,m1,opened\n", "Expected Number of Columns"),
         ("email_events.csv", b"\xff\xfeevent_id\n", "not UTF-8"),
@@ -175,7 +224,10 @@ def test_structurally_broken_file_is_refused_whole_and_others_still_load(tmp_pat
         broken.write_bytes(content)
     else:
         broken.write_text(content)
-    write(tmp_path / "in" / "users.csv", "user_id,full_name,email,timezone,updated_at\nU1,A,a@x,UTC,2026-01-01T00:00:00Z\n")
+    write(
+        tmp_path / "in" / "users.csv",
+        "user_id,full_name,email,timezone,updated_at\nU1,A,a@x,UTC,2026-01-01T00:00:00Z\n",
+    )
     report = load_directory(tmp_path / "in", paths)
     refused = [o for o in report.outcomes if o.status == "refused"]
     assert len(refused) == 1 and refused[0].path == broken
@@ -194,7 +246,10 @@ def test_bad_values_are_loaded_as_they_are(tmp_path, paths):
     )
     report = load_directory(tmp_path / "in", paths)
     assert report.rows_loaded == 3
-    rows = query(paths.warehouse, "select event_id, event_type, occurred_at, url, user_agent from raw.email_events order by _source_row")
+    rows = query(
+        paths.warehouse,
+        "select event_id, event_type, occurred_at, url, user_agent from raw.email_events order by _source_row",
+    )
     assert rows == [
         ("e1", "forwarded", "yesterday", None, None),
         (None, "opened", "2026-03-04T09:00:00Z", None, None),
@@ -203,8 +258,10 @@ def test_bad_values_are_loaded_as_they_are(tmp_path, paths):
 
 
 def test_optional_columns_may_be_missing_and_extra_columns_are_reported(tmp_path, paths):
-    write(tmp_path / "in" / "email_events.csv",
-          "event_id,email_id,event_type,occurred_at,received_at,campaign_hint\ne1,m1,opened,2026-03-04T09:00:00Z,,x\n")
+    write(
+        tmp_path / "in" / "email_events.csv",
+        "event_id,email_id,event_type,occurred_at,received_at,campaign_hint\ne1,m1,opened,2026-03-04T09:00:00Z,,x\n",
+    )
     (outcome,) = load_directory(tmp_path / "in", paths).outcomes
     assert outcome.status == "loaded"
     assert "optional columns absent, loaded as NULL: bounce_type, link_id, url, user_agent" in outcome.message
@@ -212,10 +269,12 @@ def test_optional_columns_may_be_missing_and_extra_columns_are_reported(tmp_path
 
 
 def test_file_names_with_quotes_and_spaces(tmp_path, paths):
-    events_csv(tmp_path / "in" / "email_events" / "it's a \"part\"; drop.csv", "e1,m1,opened,2026-03-04T09:00:00Z,,,,,")
+    events_csv(tmp_path / "in" / "email_events" / 'it\'s a "part"; drop.csv', "e1,m1,opened,2026-03-04T09:00:00Z,,,,,")
     report = load_directory(tmp_path / "in", paths)
     assert {o.status for o in report.outcomes} == {"loaded"}
-    assert query(paths.warehouse, "select _source_file from raw.email_events")[0][0].endswith("it's a \"part\"; drop.csv")
+    assert query(paths.warehouse, "select _source_file from raw.email_events")[0][0].endswith(
+        'it\'s a "part"; drop.csv'
+    )
 
 
 def test_cli_load_reports_and_exits_non_zero_on_refusals(tmp_path, paths, capsys):
@@ -232,7 +291,12 @@ def test_cli_load_reports_and_exits_non_zero_on_refusals(tmp_path, paths, capsys
 def test_every_raw_table_exists_after_any_load(tmp_path, paths):
     (tmp_path / "empty").mkdir()
     load_directory(tmp_path / "empty", paths)
-    tables = {t for (t,) in query(paths.warehouse, "select table_name from information_schema.tables where table_schema = 'raw'")}
+    tables = {
+        t
+        for (t,) in query(
+            paths.warehouse, "select table_name from information_schema.tables where table_schema = 'raw'"
+        )
+    }
     assert tables == set(RAW_TABLES) | {"_load_log"}
     assert query(paths.warehouse, "select count(*) from raw.email_events") == [(0,)]
 
@@ -243,13 +307,24 @@ def test_files_that_only_duckdb_would_trip_on_are_refused_or_loaded_whole(tmp_pa
     is refused with what to do; a CSV header with a trailing comma loads as before."""
     folder = tmp_path / "in" / "email_events"
     folder.mkdir(parents=True)
-    good = {"event_id": ["e1"], "email_id": ["m1"], "event_type": ["opened"],
-            "occurred_at": ["2026-03-04T09:00:00Z"], "received_at": [None]}
-    bad = pa.table({**{k: pa.array(v, pa.string()) for k, v in good.items()},
-                    "user_agent": pa.array([b"\xff\xfe"], pa.binary()).cast(pa.string(), safe=False)})
+    good = {
+        "event_id": ["e1"],
+        "email_id": ["m1"],
+        "event_type": ["opened"],
+        "occurred_at": ["2026-03-04T09:00:00Z"],
+        "received_at": [None],
+    }
+    bad = pa.table(
+        {
+            **{k: pa.array(v, pa.string()) for k, v in good.items()},
+            "user_agent": pa.array([b"\xff\xfe"], pa.binary()).cast(pa.string(), safe=False),
+        }
+    )
     pq.write_table(bad, folder / "a-not-utf8.parquet")
     pq.write_table(pa.table({**good, "file_row_number": [1]}), folder / "b-clash.parquet")
-    write(folder / "c.csv", "event_id,email_id,event_type,occurred_at,received_at,\ne2,m1,opened,2026-03-04T09:00:00Z,,\n")
+    write(
+        folder / "c.csv", "event_id,email_id,event_type,occurred_at,received_at,\ne2,m1,opened,2026-03-04T09:00:00Z,,\n"
+    )
     report = load_directory(tmp_path / "in", paths)
     status = {o.path.name: (o.status, o.message) for o in report.outcomes}
     assert status["a-not-utf8.parquet"][0] == "refused"
@@ -257,4 +332,5 @@ def test_files_that_only_duckdb_would_trip_on_are_refused_or_loaded_whole(tmp_pa
     assert status["c.csv"][0] == "loaded"
     assert query(paths.warehouse, "select event_id from raw.email_events") == [("e2",)]
     assert [p.name for p in (paths.landed_dir / "email_events").iterdir()] == [
-        query(paths.warehouse, "select landed_file from raw._load_log")[0][0].split("/")[1]]
+        query(paths.warehouse, "select landed_file from raw._load_log")[0][0].split("/")[1]
+    ]

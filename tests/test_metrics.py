@@ -2,15 +2,15 @@
 `campaign-dw metrics` give the ratio of the summed counts, never an average of rates."""
 
 import json
-import sys
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from conftest import query
 
 from campaign_dw.config import DBT_PROJECT_DIR
 from campaign_dw.semantic import ROLLUP_GRAINS, SemanticLayer, SemanticLayerError
-from conftest import query
 
 CLI = [str(Path(sys.executable).with_name("campaign-dw"))]
 
@@ -21,15 +21,20 @@ def cli(settings, *args) -> subprocess.CompletedProcess:
 
 def test_english_and_overall_open_rates_from_the_rollup(sample_warehouse):
     # The reproduction of the issue: an average of the campaigns' rates gives 0.35 and 0.456.
-    rows = dict(query(sample_warehouse.paths.serving_database,
-                      "select coalesce(language, grain), open_rate from marts.metrics_rollup "
-                      "where grain = 'overall' or (grain = 'language' and language = 'en')"))
+    rows = dict(
+        query(
+            sample_warehouse.paths.serving_database,
+            "select coalesce(language, grain), open_rate from marts.metrics_rollup "
+            "where grain = 'overall' or (grain = 'language' and language = 'en')",
+        )
+    )
     assert rows == {"overall": pytest.approx(33 / 155), "en": pytest.approx(31 / 152)}
 
 
 def test_every_grain_of_the_rollup_is_there(sample_warehouse):
-    grains = {g for (g,) in query(sample_warehouse.paths.serving_database,
-                                 "select distinct grain from marts.metrics_rollup")}
+    grains = {
+        g for (g,) in query(sample_warehouse.paths.serving_database, "select distinct grain from marts.metrics_rollup")
+    }
     assert grains == set(ROLLUP_GRAINS)
 
 
@@ -55,8 +60,9 @@ def test_an_unknown_metric_or_dimension_says_what_exists():
 
 
 def test_metrics_command_by_language_month_and_filtered(sample_warehouse):
-    result = cli(sample_warehouse, "metrics", "--metric", "open_rate,emails_opened", "--by", "language",
-                 "--format", "json")
+    result = cli(
+        sample_warehouse, "metrics", "--metric", "open_rate,emails_opened", "--by", "language", "--format", "json"
+    )
     assert result.returncode == 0, result.stderr
     by_language = {r["language"]: r for r in json.loads(result.stdout)}
     assert by_language["en"]["open_rate"] == pytest.approx(31 / 152)
@@ -65,10 +71,24 @@ def test_metrics_command_by_language_month_and_filtered(sample_warehouse):
     result = cli(sample_warehouse, "metrics", "--metric", "open_rate", "--format", "csv")
     assert result.stdout.splitlines() == ["open_rate", str(33 / 155)]
 
-    result = cli(sample_warehouse, "metrics", "--metric", "open_rate", "--by", "language,month",
-                 "--where", "{{ Dimension('campaign__language') }} = 'en'", "--format", "json")
+    result = cli(
+        sample_warehouse,
+        "metrics",
+        "--metric",
+        "open_rate",
+        "--by",
+        "language,month",
+        "--where",
+        "{{ Dimension('campaign__language') }} = 'en'",
+        "--format",
+        "json",
+    )
     rows = json.loads(result.stdout)
-    assert {(r["language"], r["month"]) for r in rows} == {("en", "2025-06-01"), ("en", "2026-03-01"), ("en", "2026-04-01")}
+    assert {(r["language"], r["month"]) for r in rows} == {
+        ("en", "2025-06-01"),
+        ("en", "2026-03-01"),
+        ("en", "2026-04-01"),
+    }
 
     table = cli(sample_warehouse, "metrics", "--metric", "open_rate", "--by", "language").stdout
     assert table.split() == ["language", "open_rate", "de", "0.6667", "en", "0.2039"]

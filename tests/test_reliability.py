@@ -15,10 +15,10 @@ import dagster as dg
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from conftest import copy_warehouse, query
 
 from campaign_dw.config import Settings
 from campaign_dw.generate import generate
-from conftest import query, copy_warehouse
 from orchestration.instance import existing_instance
 
 pytestmark = pytest.mark.slow
@@ -28,8 +28,10 @@ MARTS = ("campaign_metrics", "campaign_message_metrics", "campaign_message_link_
 
 
 def env_for(settings):
-    return {**{k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGN_DW_")},
-            "CAMPAIGN_DW_WAREHOUSE": str(settings.warehouse)}
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGN_DW_")},
+        "CAMPAIGN_DW_WAREHOUSE": str(settings.warehouse),
+    }
 
 
 def marts(database):
@@ -84,8 +86,9 @@ def step_started(step_key):
 
 
 def materialized(asset):
-    return lambda event: (event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
-                          and event.asset_key.to_user_string() == asset)
+    return lambda event: (
+        event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION and event.asset_key.to_user_string() == asset
+    )
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +103,9 @@ def landing_in_parts(landing, tmp_path_factory):
                 events = pq.read_table(part)
                 size = -(-events.num_rows // 60)
                 for n in range(60):
-                    pq.write_table(events.slice(n * size, size), out / table_dir.name / f"batch-0000.part{n:02d}.parquet")
+                    pq.write_table(
+                        events.slice(n * size, size), out / table_dir.name / f"batch-0000.part{n:02d}.parquet"
+                    )
             else:
                 shutil.copy(part, out / table_dir.name / part.name)
     return out
@@ -118,8 +123,11 @@ def test_a_load_killed_again_and_again_is_done_exactly_once(landing_in_parts, re
     landing = landing_in_parts
     settings = Settings(warehouse=tmp_path / "warehouse.duckdb")
     env = env_for(settings)
-    kill_points = (lambda files: any(f.name.endswith(".partial") for f in files),
-                   lambda files: len(files) >= 8, lambda files: len(files) >= 30)
+    kill_points = (
+        lambda files: any(f.name.endswith(".partial") for f in files),
+        lambda files: len(files) >= 8,
+        lambda files: len(files) >= 30,
+    )
     for kill_when in kill_points:
         process = start([CLI, "load", str(landing)], env)
         while not kill_when(landed_events(settings)):
@@ -134,7 +142,9 @@ def test_a_load_killed_again_and_again_is_done_exactly_once(landing_in_parts, re
         ).fetchall():
             (actual,) = con.execute(f"select count(*) from raw.{table} where _source_file = ?", [source]).fetchone()
             assert actual == expected, source
-        loaded = con.execute("select count(distinct source_file) from raw._load_log where status = 'loaded'").fetchone()[0]
+        loaded = con.execute(
+            "select count(distinct source_file) from raw._load_log where status = 'loaded'"
+        ).fetchone()[0]
     assert loaded == len([p for p in landing.rglob("*.parquet")])
     assert len(list(settings.paths.landed_dir.rglob("*"))) == loaded + len(list(landing.iterdir()))  # files + folders
     subprocess.run([CLI, "build"], env=env, check=True, capture_output=True)
@@ -147,8 +157,11 @@ def test_a_build_killed_again_and_again_completes_on_the_next_run(landing, refer
     build that completes gives the marts of an uninterrupted build, in serving too."""
     settings = Settings(warehouse=tmp_path / "warehouse.duckdb")
     env = env_for(settings)
-    kill_points = (step_started("raw_tables"), materialized("intermediate/int_emails_flagged"),
-                   step_started("serving__marts"))
+    kill_points = (
+        step_started("raw_tables"),
+        materialized("intermediate/int_emails_flagged"),
+        step_started("serving__marts"),
+    )
     for kill_when in kill_points:
         started = time.time()
         process = start([CLI, "build", "--landing", str(landing)], env)
@@ -172,27 +185,39 @@ def test_two_builds_at_once_never_overlap_and_serving_only_holds_checked_marts(s
     subprocess.run([CLI, "build"], env=env_for(settings), check=True, capture_output=True)  # serving exists
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(settings.paths.serving_database), str(tmp_path / "reads.json")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     later = tmp_path / "later"
     generate(later, events=20_000, seed=3, increment=1)
-    builds = [subprocess.Popen([CLI, "build", "--landing", str(folder)], env=env_for(settings),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-              for folder in (landing, later)]
+    builds = [
+        subprocess.Popen(
+            [CLI, "build", "--landing", str(folder)],
+            env=env_for(settings),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for folder in (landing, later)
+    ]
     outputs = [b.communicate(timeout=900) for b in builds]
     time.sleep(1)
     reader.terminate()
     _, err = reader.communicate(timeout=30)
-    for build, (out, stderr) in zip(builds, outputs, strict=True):
+    for build, (_out, stderr) in zip(builds, outputs, strict=True):
         assert build.returncode == 0, stderr[-3000:]
 
     with dg.DagsterInstance.from_config(str(settings.paths.dagster_home)) as instance:
         runs = instance.get_runs(limit=2)
         spans = []
         for run in runs:
-            stamps = [e.timestamp for e in instance.all_logs(run.run_id)
-                      if e.dagster_event and e.dagster_event.event_type in
-                      (dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS)]
+            stamps = [
+                e.timestamp
+                for e in instance.all_logs(run.run_id)
+                if e.dagster_event
+                and e.dagster_event.event_type in (dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS)
+            ]
             spans.append((min(stamps), max(stamps)))
         succeeded = {r.run_id for r in instance.get_runs() if r.status == dg.DagsterRunStatus.SUCCESS}
     (first_start, first_end), (second_start, second_end) = sorted(spans)
@@ -246,7 +271,9 @@ def test_a_replaced_parquet_version_stays_readable_for_its_grace_period(sample_c
     publish(sample_copy, parquet_grace_seconds=1)  # `old` was replaced more than a second ago
     assert not old.exists()
     current = sample_copy.paths.parquet_dir.resolve()
-    assert query(sample_copy.warehouse, f"select count(*) from read_parquet('{current}/campaign_metrics.parquet')") == [(4,)]
+    assert query(sample_copy.warehouse, f"select count(*) from read_parquet('{current}/campaign_metrics.parquet')") == [
+        (4,)
+    ]
     versions = [p for p in sample_copy.paths.parquet_versions_dir.iterdir() if p.is_dir()]
     assert len(versions) == 2  # the current one and the one replaced a moment ago
 
@@ -255,8 +282,12 @@ def test_disk_full_is_a_clear_message(landing, tmp_path):
     def small_files():
         resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
 
-    done = subprocess.run([CLI, "--warehouse", str(tmp_path / "w.duckdb"), "load", str(landing)],
-                          preexec_fn=small_files, capture_output=True, text=True)
+    done = subprocess.run(
+        [CLI, "--warehouse", str(tmp_path / "w.duckdb"), "load", str(landing)],
+        preexec_fn=small_files,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2
     assert "File too large" in done.stderr and "free space, or point --warehouse elsewhere" in done.stderr
     assert "Traceback" not in done.stderr
@@ -264,8 +295,9 @@ def test_disk_full_is_a_clear_message(landing, tmp_path):
 
 def test_unusable_warehouse_path_is_a_clear_message(tmp_path):
     (tmp_path / "a-file").write_text("")
-    done = subprocess.run([CLI, "--warehouse", str(tmp_path / "a-file" / "w.duckdb"), "load", "seeds"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [CLI, "--warehouse", str(tmp_path / "a-file" / "w.duckdb"), "load", "seeds"], capture_output=True, text=True
+    )
     assert done.returncode == 2
     assert "campaign-dw load:" in done.stderr and "a-file" in done.stderr and "Traceback" not in done.stderr
 
@@ -277,17 +309,21 @@ def test_a_lock_held_until_exit_makes_other_writers_wait_and_is_reentrant(tmp_pa
 
     paths = Settings(warehouse=tmp_path / "w.duckdb").paths
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time\n"
-         "from pathlib import Path\n"
-         "from campaign_dw.config import Paths\n"
-         "from campaign_dw.warehouse import hold_writer_lock_until_exit, reader_lock, writer_lock\n"
-         f"paths = Paths(Path({str(paths.warehouse)!r}))\n"
-         "hold_writer_lock_until_exit(paths)\n"
-         "with writer_lock(paths), reader_lock(paths):\n"  # nested in the same process: granted
-         "    print('held', flush=True)\n"
-         "time.sleep(2)\n"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from pathlib import Path\n"
+            "from campaign_dw.config import Paths\n"
+            "from campaign_dw.warehouse import hold_writer_lock_until_exit, reader_lock, writer_lock\n"
+            f"paths = Paths(Path({str(paths.warehouse)!r}))\n"
+            "hold_writer_lock_until_exit(paths)\n"
+            "with writer_lock(paths), reader_lock(paths):\n"  # nested in the same process: granted
+            "    print('held', flush=True)\n"
+            "time.sleep(2)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout.readline().strip() == "held"
     with open(paths.lock_file, "a+") as handle:

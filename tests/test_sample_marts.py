@@ -1,7 +1,6 @@
 """The sample built end to end: every number documented in seeds/README.md."""
 
 import pytest
-
 from conftest import query
 
 COUNTS = (
@@ -26,7 +25,10 @@ def test_raw_rows_are_all_accounted_for(sample_warehouse):
 
 
 def test_rejected_rows_carry_their_reason(sample_warehouse):
-    rows = query(sample_warehouse.warehouse, "select table_name, record_key, rejection_reason from audit.rejected_rows order by all")
+    rows = query(
+        sample_warehouse.warehouse,
+        "select table_name, record_key, rejection_reason from audit.rejected_rows order by all",
+    )
     assert rows == [
         ("email_events", "EV0231", "occurred_at does not parse: yesterday"),
         ("email_events", "EV0232", "unknown event_type: forwarded"),
@@ -36,7 +38,9 @@ def test_rejected_rows_carry_their_reason(sample_warehouse):
 
 
 def test_unknown_viewer_time_zones_are_warned(sample_warehouse):
-    rows = query(sample_warehouse.warehouse, "select record_key, original_value from audit.data_quality_warnings order by 1")
+    rows = query(
+        sample_warehouse.warehouse, "select record_key, original_value from audit.data_quality_warnings order by 1"
+    )
     assert rows == [("U4", None), ("U5", "Mars/Olympus_Mons")]
 
 
@@ -55,7 +59,9 @@ def test_overview(sample_warehouse):
 
 
 def test_message_counts(sample_warehouse):
-    rows = query(sample_warehouse.warehouse, f"select message_id, {COUNTS} from marts.campaign_message_metrics order by 1")
+    rows = query(
+        sample_warehouse.warehouse, f"select message_id, {COUNTS} from marts.campaign_message_metrics order by 1"
+    )
     assert rows == [
         ("M11", 110, 100, 10, 7, 3, 20, 5, 3, 1, 1),
         ("M12", 50, 50, 0, 0, 0, 10, 2, 1, 1, 0),
@@ -82,7 +88,9 @@ def test_unsent_messages_and_drafts_have_zero_counts_and_null_rates(sample_wareh
         "from marts.campaign_message_metrics where message_id in ('M13', 'M31') order by 1",
     )
     assert rows == [("M13", 0, None, None, None), ("M31", 0, None, None, None)]
-    (draft,) = query(sample_warehouse.warehouse, "select emails_sent, open_rate from marts.campaign_metrics where campaign_id = 'C3'")
+    (draft,) = query(
+        sample_warehouse.warehouse, "select emails_sent, open_rate from marts.campaign_metrics where campaign_id = 'C3'"
+    )
     assert draft == (0, None)
 
 
@@ -112,8 +120,10 @@ def test_message_link_clicks(sample_warehouse):
 
 
 def test_campaign_link_clicks(sample_warehouse):
-    rows = query(sample_warehouse.warehouse, "select campaign_id, link_url, total_clicks, unique_clicks "
-                                             "from marts.campaign_link_clicks order by link_url")
+    rows = query(
+        sample_warehouse.warehouse,
+        "select campaign_id, link_url, total_clicks, unique_clicks from marts.campaign_link_clicks order by link_url",
+    )
     assert rows == [
         ("C1", "https://acme.example/apply", 1, 1),
         ("C1", "https://acme.example/team", 5, 1),
@@ -173,23 +183,38 @@ def test_tracking_history_in_c4(sample_warehouse):
 
 
 def test_campaign_ended_before_tracking_has_no_heatmap(sample_warehouse):
-    assert query(sample_warehouse.warehouse, "select count(*) from marts.campaign_open_heatmap where campaign_id in ('C2', 'C3')") == [(0,)]
+    assert query(
+        sample_warehouse.warehouse, "select count(*) from marts.campaign_open_heatmap where campaign_id in ('C2', 'C3')"
+    ) == [(0,)]
 
 
 def test_serving_database_has_the_marts_and_no_personal_data(sample_warehouse):
     serving = sample_warehouse.paths.serving_database
-    tables = query(serving, "select table_schema, table_name from information_schema.tables "
-                            "where table_schema = 'marts' order by 2")
+    tables = query(
+        serving,
+        "select table_schema, table_name from information_schema.tables where table_schema = 'marts' order by 2",
+    )
     assert {t for _, t in tables} == {
-        "campaign_overview", "campaign_messages", "campaign_metrics", "campaign_message_metrics",
-        "campaign_link_clicks", "campaign_message_link_clicks", "campaign_open_heatmap",
-        "campaign_message_open_heatmap", "email_counts_daily", "metrics_rollup",
+        "campaign_overview",
+        "campaign_messages",
+        "campaign_metrics",
+        "campaign_message_metrics",
+        "campaign_link_clicks",
+        "campaign_message_link_clicks",
+        "campaign_open_heatmap",
+        "campaign_message_open_heatmap",
+        "email_counts_daily",
+        "metrics_rollup",
     }
     columns = {c for (c,) in query(serving, "select column_name from information_schema.columns")}
     assert not columns & {"email", "first_name", "last_name", "full_name"}
     # No value of any mart column is a prospect's email or name (in serving or in the warehouse).
-    personal = {v for row in query(sample_warehouse.warehouse, "select email, first_name, last_name from raw.prospects")
-                for v in row if v}
+    personal = {
+        v
+        for row in query(sample_warehouse.warehouse, "select email, first_name, last_name from raw.prospects")
+        for v in row
+        if v
+    }
     assert len(personal) > 300
     for database in (serving, sample_warehouse.warehouse):
         for _, table in tables:
@@ -198,7 +223,9 @@ def test_serving_database_has_the_marts_and_no_personal_data(sample_warehouse):
             text = " ".join(values)
             assert not any(p in text for p in personal if "@" in p), (database, table)
     assert query(serving, "select count(*) from marts.campaign_metrics") == [(4,)]
-    assert sorted(p.name for p in sample_warehouse.paths.parquet_dir.iterdir()) == sorted(f"{t}.parquet" for _, t in tables)
+    assert sorted(p.name for p in sample_warehouse.paths.parquet_dir.iterdir()) == sorted(
+        f"{t}.parquet" for _, t in tables
+    )
 
 
 # --- SPEC §3b: the same figures for people (seeds/README.md, "Machines and bots") -----------
@@ -207,8 +234,10 @@ PEOPLE = "emails_opened_by_people, emails_clicked_by_people, machine_opens, bot_
 
 
 def test_machines_and_bots_are_classed_by_the_rule_that_matched(sample_warehouse):
-    rows = query(sample_warehouse.warehouse, "select email_id, event_id, machine_or_bot_reason "
-                                             "from audit.machine_and_bot_engagements order by all")
+    rows = query(
+        sample_warehouse.warehouse,
+        "select email_id, event_id, machine_or_bot_reason from audit.machine_and_bot_engagements order by all",
+    )
     assert rows == [
         ("E11-015", "EV0142", "automation user agent"),
         ("E11-024", "EV0125", "Apple proxy user agent"),
@@ -225,8 +254,11 @@ def test_machines_and_bots_are_classed_by_the_rule_that_matched(sample_warehouse
 
 
 def test_message_figures_for_people(sample_warehouse):
-    rows = query(sample_warehouse.warehouse, f"select message_id, {PEOPLE}, people_open_rate, people_click_rate, "
-                                             "people_click_through_rate from marts.campaign_message_metrics order by 1")
+    rows = query(
+        sample_warehouse.warehouse,
+        f"select message_id, {PEOPLE}, people_open_rate, people_click_rate, "
+        "people_click_through_rate from marts.campaign_message_metrics order by 1",
+    )
     expected = [
         ("M11", 14, 3, 4, 5, 14 / 100, 3 / 100, 3 / 14),
         ("M12", 8, 2, 2, 0, 8 / 50, 2 / 50, 2 / 8),
@@ -242,29 +274,47 @@ def test_message_figures_for_people(sample_warehouse):
 
 
 def test_campaign_figures_for_people_and_the_seed_figures_beside_them(sample_warehouse):
-    (row,) = query(sample_warehouse.warehouse, f"select emails_opened, emails_clicked, open_rate, {PEOPLE}, "
-                                               "people_open_rate, people_click_through_rate "
-                                               "from marts.campaign_metrics where campaign_id = 'C1'")
+    (row,) = query(
+        sample_warehouse.warehouse,
+        f"select emails_opened, emails_clicked, open_rate, {PEOPLE}, "
+        "people_open_rate, people_click_through_rate "
+        "from marts.campaign_metrics where campaign_id = 'C1'",
+    )
     assert row[:2] == (30, 7) and row[2] == pytest.approx(0.20)  # the seed's figures, unchanged
     assert row[3:7] == (22, 5, 6, 5)
     assert row[7:] == pytest.approx((22 / 150, 5 / 22), rel=1e-12)
 
 
 def test_link_clicks_for_people(sample_warehouse):
-    rows = query(sample_warehouse.warehouse, "select link_id, total_clicks, unique_clicks, total_clicks_by_people, "
-                                             "unique_clicks_by_people from marts.campaign_message_link_clicks order by 1")
-    assert rows == [("L1", 6, 2, 6, 2), ("L2", 5, 1, 4, 1), ("L5", 1, 1, 0, 0), ("L6", 2, 2, 2, 2), ("L999", 1, 1, 0, 0)]
+    rows = query(
+        sample_warehouse.warehouse,
+        "select link_id, total_clicks, unique_clicks, total_clicks_by_people, "
+        "unique_clicks_by_people from marts.campaign_message_link_clicks order by 1",
+    )
+    assert rows == [
+        ("L1", 6, 2, 6, 2),
+        ("L2", 5, 1, 4, 1),
+        ("L5", 1, 1, 0, 0),
+        ("L6", 2, 2, 2, 2),
+        ("L999", 1, 1, 0, 0),
+    ]
 
 
 def test_heatmap_for_people(sample_warehouse):
-    totals = query(sample_warehouse.warehouse, "select campaign_id, sum(opens), sum(opens_by_people) "
-                                               "from marts.campaign_open_heatmap where viewer_timezone = 'UTC' "
-                                               "group by all order by all")
+    totals = query(
+        sample_warehouse.warehouse,
+        "select campaign_id, sum(opens), sum(opens_by_people) "
+        "from marts.campaign_open_heatmap where viewer_timezone = 'UTC' "
+        "group by all order by all",
+    )
     assert totals == [("C1", 30, 24), ("C4", 2, 2)]
-    cells = query(sample_warehouse.warehouse, "select day_of_week, hour_of_day, opens, unique_prospects, opens_by_people, "
-                                              "unique_prospects_by_people from marts.campaign_open_heatmap "
-                                              "where campaign_id = 'C1' and viewer_timezone = 'UTC' "
-                                              "and (day_of_week, hour_of_day) in ((3, 14), (4, 16)) order by all")
+    cells = query(
+        sample_warehouse.warehouse,
+        "select day_of_week, hour_of_day, opens, unique_prospects, opens_by_people, "
+        "unique_prospects_by_people from marts.campaign_open_heatmap "
+        "where campaign_id = 'C1' and viewer_timezone = 'UTC' "
+        "and (day_of_week, hour_of_day) in ((3, 14), (4, 16)) order by all",
+    )
     # Wednesday 14h: Apple's proxy alone (E11-024, 025, 026); Thursday 16h: the proxy (E11-027)
     # and a person in Safari (E11-028).
     assert cells == [(3, 14, 3, 3, 0, 0), (4, 16, 2, 2, 1, 1)]

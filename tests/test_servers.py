@@ -60,8 +60,13 @@ def stops_on_sigterm(args: list[str], warehouse: Path, tmp_path: Path, start_tim
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CAMPAIGN_DW_", "DAGSTER_HOME"))}
     log = open(tmp_path / "server.log", "w+")
-    cli = subprocess.Popen([CLI, "--warehouse", str(warehouse), *args, "--port", str(port)],
-                           env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    cli = subprocess.Popen(
+        [CLI, "--warehouse", str(warehouse), *args, "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     started = set()
     try:
         deadline = time.monotonic() + start_timeout

@@ -12,9 +12,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import query
 
 from campaign_dw.serving import MART_TABLES
-from conftest import query
 
 PROJECT = Path(__file__).resolve().parents[1]
 DUCKDB_1 = PROJECT / ".venv-duckdb1" / "bin" / "python"  # made by `make` (DuckDB 1.0.0)
@@ -36,8 +36,12 @@ def test_a_duckdb_1_0_client_reads_every_mart(sample_warehouse):
     if not DUCKDB_1.exists():
         pytest.skip(f"{DUCKDB_1} is missing: `make setup` makes it (DuckDB 1.0.0 in an environment of its own)")
     serving = sample_warehouse.paths.serving_database
-    read = subprocess.run([str(DUCKDB_1), "-c", READ_WITH_AN_OLD_CLIENT, str(serving), *MART_TABLES],
-                          capture_output=True, text=True, timeout=120)
+    read = subprocess.run(
+        [str(DUCKDB_1), "-c", READ_WITH_AN_OLD_CLIENT, str(serving), *MART_TABLES],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert read.returncode == 0, read.stderr[-2000:]
     seen = json.loads(read.stdout)
     assert seen["version"] == "1.0.0"
@@ -52,8 +56,11 @@ def test_the_definitions_travel_with_the_data(sample_warehouse):
     serving = sample_warehouse.paths.serving_database
     tables = dict(query(serving, "select table_name, comment from duckdb_tables() where schema_name = 'marts'"))
     assert set(tables) == set(MART_TABLES) and all(tables.values())
-    undocumented = query(serving, "select table_name, column_name from duckdb_columns() "
-                                  "where schema_name = 'marts' and (comment is null or comment = '')")
+    undocumented = query(
+        serving,
+        "select table_name, column_name from duckdb_columns() "
+        "where schema_name = 'marts' and (comment is null or comment = '')",
+    )
     assert undocumented == []
     definitions = dict(query(serving, "select name, value from meta.definitions"))
     assert definitions["first_opens_tracked_since"] == "2025-08-07"
@@ -70,9 +77,18 @@ def free_port() -> int:
 def test_docs_site_is_built_from_the_warehouse_and_served_on_localhost(sample_copy):
     port = free_port()
     server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("campaign-dw")), "--warehouse", str(sample_copy.warehouse), "docs",
-         "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        [
+            str(Path(sys.executable).with_name("campaign-dw")),
+            "--warehouse",
+            str(sample_copy.warehouse),
+            "docs",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 180

@@ -30,7 +30,10 @@ def spark_build(paths: config.Paths, landing: Path, env: dict | None = None) -> 
     """`campaign-dw build --target spark`, as an engineer runs it."""
     result = subprocess.run(
         [CAMPAIGN_DW, "--warehouse", str(paths.warehouse), "build", "--target", "spark", "--landing", str(landing)],
-        capture_output=True, text=True, timeout=900, env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, **(env or {})},
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
@@ -40,8 +43,12 @@ def marts(serving: Path) -> dict[str, tuple[list, list]]:
     """{mart: (columns with types, sorted rows)} of a serving database."""
     found = {}
     for table in MART_TABLES:
-        columns = query(serving, "select column_name, data_type from information_schema.columns "
-                                 "where table_schema = 'marts' and table_name = ? order by ordinal_position", [table])
+        columns = query(
+            serving,
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'marts' and table_name = ? order by ordinal_position",
+            [table],
+        )
         rows = query(serving, f"select * from marts.{table}")
         found[table] = (columns, sorted(rows, key=lambda row: [(v is None, str(v)) for v in row]))
     return found
@@ -70,7 +77,12 @@ def duckdb_marts(tmp_path: Path, folders: list[Path]) -> dict:
     assert outcome.status == "success", outcome.problems
     serving = on_duckdb.paths.serving_database
     assert query(serving, "select sum(emails_sent) from marts.campaign_metrics")[0][0] > 1_000
-    assert query(serving, "select count(*) from marts.campaign_metrics where campaign_id in ('C1', 'C2', 'C3', 'C4')")[0][0] == 4
+    assert (
+        query(serving, "select count(*) from marts.campaign_metrics where campaign_id in ('C1', 'C2', 'C3', 'C4')")[0][
+            0
+        ]
+        == 4
+    )
     return marts(serving)
 
 
@@ -93,15 +105,20 @@ def test_the_sample_and_generated_data_on_a_local_spark_session_equal_duckdb(spa
 
 def test_unknown_target_or_missing_java_is_a_clear_error(tmp_path):
     warehouse = str(tmp_path / "w.duckdb")
-    unknown = subprocess.run([CAMPAIGN_DW, "--warehouse", warehouse, "build"], capture_output=True, text=True,
-                             env={**os.environ, "CAMPAIGN_DW_TARGET": "snowflake"})
+    unknown = subprocess.run(
+        [CAMPAIGN_DW, "--warehouse", warehouse, "build"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CAMPAIGN_DW_TARGET": "snowflake"},
+    )
     assert unknown.returncode == 2
     assert "CAMPAIGN_DW_TARGET='snowflake': expected one of duckdb, spark" in unknown.stderr
 
     # No java on PATH, no JAVA_HOME: said before anything starts, nothing is written.
     env = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"} | {"PATH": str(Path(sys.executable).parent)}
-    no_java = subprocess.run([CAMPAIGN_DW, "--warehouse", warehouse, "build", "--target", "spark"],
-                             capture_output=True, text=True, env=env)
+    no_java = subprocess.run(
+        [CAMPAIGN_DW, "--warehouse", warehouse, "build", "--target", "spark"], capture_output=True, text=True, env=env
+    )
     assert no_java.returncode == 2
     assert "the spark target needs Java 17" in no_java.stderr
     assert not (tmp_path / "w.duckdb").exists()
@@ -113,13 +130,21 @@ def test_each_load_is_exported_to_spark_once_with_every_raw_row(sample_copy, tmp
 
     monkeypatch.setenv("CAMPAIGN_DW_SPARK_RAW", str(tmp_path / "raw"))
     first = export_raw(sample_copy.paths)
-    assert first == {t: n for (t, n) in query(sample_copy.warehouse, "select table_name, count(*) from ("
-                     + " union all ".join(f"select '{t}' as table_name from raw.{t}" for t in RAW_TABLES)
-                     + ") group by all")}
+    assert first == {
+        t: n
+        for (t, n) in query(
+            sample_copy.warehouse,
+            "select table_name, count(*) from ("
+            + " union all ".join(f"select '{t}' as table_name from raw.{t}" for t in RAW_TABLES)
+            + ") group by all",
+        )
+    }
     assert export_raw(sample_copy.paths) == {}  # nothing new: nothing written again
     for table in RAW_TABLES:
-        exported = query(sample_copy.warehouse, f"select * from read_parquet('{tmp_path}/raw/{table}/*.parquet') "
-                                                f"except all select * from raw.{table}")
+        exported = query(
+            sample_copy.warehouse,
+            f"select * from read_parquet('{tmp_path}/raw/{table}/*.parquet') except all select * from raw.{table}",
+        )
         assert exported == [], table
         columns = query(sample_copy.warehouse, f"select * from '{tmp_path}/raw/{table}/{SCHEMA_FILE}'")
         assert columns == []

@@ -17,8 +17,12 @@ pytestmark = pytest.mark.slow
 
 
 def cluster(paths: config.Paths, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([CAMPAIGN_DW, "--warehouse", str(paths.warehouse), "spark-cluster", *args],
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [CAMPAIGN_DW, "--warehouse", str(paths.warehouse), "spark-cluster", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_the_sample_and_incremental_batches_over_thrift_on_a_local_cluster_equal_duckdb(spark_batches, tmp_path):

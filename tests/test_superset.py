@@ -8,9 +8,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -48,8 +46,13 @@ def superset_env(tmp_path_factory) -> dict[str, str]:
         "RATELIMIT_ENABLED = False\n"
         "TALISMAN_ENABLED = False\n"
     )
-    return {**os.environ, "SUPERSET_CONFIG_PATH": str(config), "SUPERSET_HOME": str(home),
-            "FLASK_APP": "superset.app:create_app()", "PYTHONWARNINGS": "ignore"}
+    return {
+        **os.environ,
+        "SUPERSET_CONFIG_PATH": str(config),
+        "SUPERSET_HOME": str(home),
+        "FLASK_APP": "superset.app:create_app()",
+        "PYTHONWARNINGS": "ignore",
+    }
 
 
 def superset(env: dict, *args: str, timeout: float = 600) -> str:
@@ -66,15 +69,33 @@ def test_superset_imports_the_bundle_and_answers_ratios_of_sums(sample_warehouse
 
     env = superset_env
     superset(env, "db", "upgrade")
-    superset(env, "fab", "create-admin", "--username", "admin", "--firstname", "A", "--lastname", "D",
-             "--email", "admin@localhost", "--password", PASSWORD)
+    superset(
+        env,
+        "fab",
+        "create-admin",
+        "--username",
+        "admin",
+        "--firstname",
+        "A",
+        "--lastname",
+        "D",
+        "--email",
+        "admin@localhost",
+        "--password",
+        PASSWORD,
+    )
     superset(env, "init")
     superset(env, "import-datasources", "-p", str(bundle), "-u", "admin")
 
     port = _free_port()
     log = (tmp_path / "superset.log").open("w")
-    server = subprocess.Popen([str(SUPERSET), "run", "-h", "127.0.0.1", "-p", str(port), "--with-threads"],
-                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    server = subprocess.Popen(
+        [str(SUPERSET), "run", "-h", "127.0.0.1", "-p", str(port), "--with-threads"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180
@@ -88,13 +109,19 @@ def test_superset_imports_the_bundle_and_answers_ratios_of_sums(sample_warehouse
             assert time.monotonic() < deadline, "Superset did not start in 180 s"
             time.sleep(1)
         session = requests.Session()
-        login = session.post(f"{base}/api/v1/security/login", timeout=30, json={
-            "username": "admin", "password": PASSWORD, "provider": "db", "refresh": False})
+        login = session.post(
+            f"{base}/api/v1/security/login",
+            timeout=30,
+            json={"username": "admin", "password": PASSWORD, "provider": "db", "refresh": False},
+        )
         assert login.ok, login.text
         session.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
 
-        found = session.get(f"{base}/api/v1/dataset/", timeout=30, params={
-            "q": "(filters:!((col:table_name,opr:eq,value:email_counts_daily)))"}).json()
+        found = session.get(
+            f"{base}/api/v1/dataset/",
+            timeout=30,
+            params={"q": "(filters:!((col:table_name,opr:eq,value:email_counts_daily)))"},
+        ).json()
         (dataset,) = found["result"]
         detail = session.get(f"{base}/api/v1/dataset/{dataset['id']}", timeout=30).json()["result"]
         saved = {m["metric_name"]: m for m in detail["metrics"]}
@@ -102,28 +129,42 @@ def test_superset_imports_the_bundle_and_answers_ratios_of_sums(sample_warehouse
         assert saved["open_rate"]["d3format"] == ".1%"
         assert not [m for m in saved.values() if "avg" in m["expression"].lower()]
         with duckdb.connect(str(serving), read_only=True) as con:
-            columns = [c for (c,) in con.execute(
-                "select column_name from information_schema.columns where table_schema = 'marts' "
-                "and table_name = 'email_counts_daily'").fetchall()]
-            expected = dict(con.execute(
-                "select coalesce(language, '<NULL>'), sum(emails_opened) / nullif(sum(emails_delivered), 0) "
-                "from marts.email_counts_daily group by all").fetchall())
-            overall = con.execute("select sum(emails_opened) / nullif(sum(emails_delivered), 0) "
-                                  "from marts.email_counts_daily").fetchone()[0]
+            columns = [
+                c
+                for (c,) in con.execute(
+                    "select column_name from information_schema.columns where table_schema = 'marts' "
+                    "and table_name = 'email_counts_daily'"
+                ).fetchall()
+            ]
+            expected = dict(
+                con.execute(
+                    "select coalesce(language, '<NULL>'), sum(emails_opened) / nullif(sum(emails_delivered), 0) "
+                    "from marts.email_counts_daily group by all"
+                ).fetchall()
+            )
+            overall = con.execute(
+                "select sum(emails_opened) / nullif(sum(emails_delivered), 0) from marts.email_counts_daily"
+            ).fetchone()[0]
         assert {c["column_name"] for c in detail["columns"]} == set(columns)
 
         def chart_data(groupby: list[str]) -> list[dict]:
-            response = session.post(f"{base}/api/v1/chart/data", timeout=60, json={
-                "datasource": {"id": dataset["id"], "type": "table"},
-                "force": True,
-                "queries": [{"columns": groupby, "metrics": ["open_rate"], "row_limit": 100}],
-                "result_format": "json", "result_type": "full",
-            })
+            response = session.post(
+                f"{base}/api/v1/chart/data",
+                timeout=60,
+                json={
+                    "datasource": {"id": dataset["id"], "type": "table"},
+                    "force": True,
+                    "queries": [{"columns": groupby, "metrics": ["open_rate"], "row_limit": 100}],
+                    "result_format": "json",
+                    "result_type": "full",
+                },
+            )
             assert response.ok, response.text
             return response.json()["result"][0]["data"]
 
-        by_language = {r["language"] if r["language"] is not None else "<NULL>": r["open_rate"]
-                       for r in chart_data(["language"])}
+        by_language = {
+            r["language"] if r["language"] is not None else "<NULL>": r["open_rate"] for r in chart_data(["language"])
+        }
         print("Superset open_rate by language:", by_language)
         assert by_language.keys() == expected.keys()
         for language, rate in expected.items():

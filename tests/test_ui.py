@@ -78,12 +78,18 @@ def test_a_failed_run_says_why_and_the_webhook_hears_it(tmp_path, monkeypatch):
     try:
         with open_instance(settings.paths) as instance:
             run = instance.get_run_by_id(report.run_id)
-            failure = next(e.dagster_event for e in instance.all_logs(report.run_id)
-                           if e.dagster_event and e.dagster_event.event_type == dg.DagsterEventType.RUN_FAILURE)
+            failure = next(
+                e.dagster_event
+                for e in instance.all_logs(report.run_id)
+                if e.dagster_event and e.dagster_event.event_type == dg.DagsterEventType.RUN_FAILURE
+            )
             for webhook_url in ("", url):  # off by default: no URL, no post
                 resources = {"warehouse": WarehouseResource.from_settings(settings, failure_webhook_url=webhook_url)}
                 with dg.build_run_status_sensor_context(
-                    sensor_name="notify_failure", dagster_instance=instance, dagster_run=run, dagster_event=failure,
+                    sensor_name="notify_failure",
+                    dagster_instance=instance,
+                    dagster_run=run,
+                    dagster_event=failure,
                     resources=resources,
                 ).for_run_failure() as context:
                     notify_failure(context)
@@ -94,7 +100,11 @@ def test_a_failed_run_says_why_and_the_webhook_hears_it(tmp_path, monkeypatch):
     (message,) = posted
     assert message["text"] == f"campaign-dw: warehouse_job run {report.run_id} failed: {report.cause}"
     assert (message["job"], message["run_id"], message["failed_step"], message["cause"]) == (
-        "warehouse_job", report.run_id, "raw_tables", report.cause)
+        "warehouse_job",
+        report.run_id,
+        "raw_tables",
+        report.cause,
+    )
 
 
 def free_port() -> int:
@@ -109,8 +119,14 @@ def running_ui(settings: Settings, output: list[str]):
     stops the UI (Ctrl-C) afterwards. Its output collects in `output`."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CAMPAIGN_DW_", "DAGSTER_HOME"))}
-    ui = subprocess.Popen([CLI, "--warehouse", str(settings.warehouse), "ui", "--port", str(port)],
-                          env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    ui = subprocess.Popen(
+        [CLI, "--warehouse", str(settings.warehouse), "ui", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     threading.Thread(target=lambda: output.extend(ui.stdout), daemon=True).start()
     try:
         yield port, ui
@@ -157,7 +173,9 @@ def test_one_mart_materialized_from_its_asset_page_runs_in_one_process_and_gets_
     before = publish(sample_copy, run_id="before")["run_id"]
     output = []
     with running_ui(sample_copy, output) as (port, ui):
-        client, run_id = launch(port, ui, output, "__ASSET_JOB", asset_selection=[dg.AssetKey(["marts", "campaign_metrics"])])
+        client, run_id = launch(
+            port, ui, output, "__ASSET_JOB", asset_selection=[dg.AssetKey(["marts", "campaign_metrics"])]
+        )
         wait_for_run(client, run_id, output)
         deadline = time.monotonic() + 180
         while published(sample_copy.paths)["run_id"] in (before, run_id):
@@ -171,7 +189,9 @@ def test_one_mart_materialized_from_its_asset_page_runs_in_one_process_and_gets_
     assert runs[run_id]["status"] == "success" and runs[run_id]["job"] == "__ASSET_JOB"
     assert status["last_publish"]["run_id"] in runs and status["serving_is_current"]
     with open_instance(sample_copy.paths) as instance:
-        pids = {e.dagster_event.pid for e in instance.all_logs(run_id) if e.dagster_event and e.dagster_event.is_step_start}
+        pids = {
+            e.dagster_event.pid for e in instance.all_logs(run_id) if e.dagster_event and e.dagster_event.is_step_start
+        }
         steps = [e.step_key for e in instance.all_logs(run_id) if e.dagster_event and e.dagster_event.is_step_start]
     assert len(pids) == 1 and "warehouse_dbt_models" in steps
     shutil.rmtree(tmp_path, ignore_errors=True)
@@ -195,8 +215,10 @@ def test_a_run_launched_from_the_ui_starts_at_once_without_parsing_dbt_again(sam
         parsed = manifest.stat().st_mtime_ns  # the code location has loaded: it parsed if it had to
         wait_for_run(client, run_id, output)
         times = client._execute(RUN_TIMES, {"runId": run_id})["runOrError"]
-    print(f"warehouse_job from the UI: created -> started {times['startTime'] - times['creationTime']:.1f} s, "
-          f"created -> ended {times['endTime'] - times['creationTime']:.1f} s")
+    print(
+        f"warehouse_job from the UI: created -> started {times['startTime'] - times['creationTime']:.1f} s, "
+        f"created -> ended {times['endTime'] - times['creationTime']:.1f} s"
+    )
     assert times["status"] == "SUCCESS"
     # (Fails as well when someone runs `dbt parse` in this checkout meanwhile.)
     assert manifest.stat().st_mtime_ns == parsed, "the run worker parsed the dbt project again"

@@ -46,14 +46,24 @@ def _dbt(args: list[str]) -> tuple[bool, str]:
         return True, ""
     if result.exception is not None:
         return False, repr(result.exception)
-    return False, "; ".join(f"{r.node.name}: {r.message}" for r in result.result.results if r.status in ("error", "fail"))
+    return False, "; ".join(
+        f"{r.node.name}: {r.message}" for r in result.result.results if r.status in ("error", "fail")
+    )
 
 
 def _project_args(settings: Settings, target_dir: Path) -> list[str]:
     return [
-        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--vars", json.dumps(settings.dbt_vars()), "--target-path", str(target_dir),
-        "--quiet", "--log-level-file", "none",
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--vars",
+        json.dumps(settings.dbt_vars()),
+        "--target-path",
+        str(target_dir),
+        "--quiet",
+        "--log-level-file",
+        "none",
     ]
 
 
@@ -87,8 +97,12 @@ class Twins:
         # Seeds and models; data tests are not the point here.
         build = ["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
         runs = [
-            self.pool.apply_async(_dbt, ([*build, *_project_args(self.incremental, self.root / "target-incremental")],)),
-            self.pool.apply_async(_dbt, ([*build, "--full-refresh", *_project_args(self.full, self.root / "target-full")],)),
+            self.pool.apply_async(
+                _dbt, ([*build, *_project_args(self.incremental, self.root / "target-incremental")],)
+            ),
+            self.pool.apply_async(
+                _dbt, ([*build, "--full-refresh", *_project_args(self.full, self.root / "target-full")],)
+            ),
         ]
         for run in runs:
             ok, error = run.get(timeout=600)

@@ -17,7 +17,7 @@ warehouse_job = dg.define_asset_job(
     "warehouse_job",
     selection=dg.AssetSelection.all(),
     description="Load new raw files from the landing folder, dbt build (models + tests), Python checks, "
-                "publish to serving.",
+    "publish to serving.",
 )
 
 warehouse_schedule = dg.ScheduleDefinition(
@@ -41,9 +41,11 @@ drift_schedule = dg.ScheduleDefinition(
 
 def landing_fingerprint(directory: Path) -> tuple[str, int]:
     """A digest of the data files in the landing folder (name, size, mtime) and their count."""
-    files = sorted(
-        p for p in directory.rglob("*") if p.is_file() and p.suffix.lower() in (".csv", ".parquet")
-    ) if directory.is_dir() else []
+    files = (
+        sorted(p for p in directory.rglob("*") if p.is_file() and p.suffix.lower() in (".csv", ".parquet"))
+        if directory.is_dir()
+        else []
+    )
     digest = hashlib.sha256()
     for p in files:
         stat = p.stat()
@@ -51,13 +53,19 @@ def landing_fingerprint(directory: Path) -> tuple[str, int]:
     return digest.hexdigest(), len(files)
 
 
-@dg.sensor(job=warehouse_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Starts warehouse_job when files appear or change in the landing folder.")
+@dg.sensor(
+    job=warehouse_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Starts warehouse_job when files appear or change in the landing folder.",
+)
 def new_landing_files(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
     landing = warehouse.settings.landing
     if landing is None:
-        return dg.SkipReason("no landing folder named: set CAMPAIGN_DW_LANDING (or the warehouse resource's "
-                             "`landing`) to the folder new raw files arrive in")
+        return dg.SkipReason(
+            "no landing folder named: set CAMPAIGN_DW_LANDING (or the warehouse resource's "
+            "`landing`) to the folder new raw files arrive in"
+        )
     fingerprint, count = landing_fingerprint(landing)
     if count == 0 or fingerprint == context.cursor:
         return dg.SkipReason(f"no new files in {landing}")
@@ -79,17 +87,20 @@ def failure_message(run_report) -> dict:
 
 
 @dg.run_failure_sensor(
-    monitor_all_code_locations=False, default_status=dg.DefaultSensorStatus.RUNNING,
+    monitor_all_code_locations=False,
+    default_status=dg.DefaultSensorStatus.RUNNING,
     description="Posts a failed run (job, run id, failed step, cause) as JSON to the warehouse resource's "
-                "failure_webhook_url ($CAMPAIGN_DW_FAILURE_WEBHOOK_URL; a Slack incoming webhook reads its "
-                "`text`). Without a URL it does nothing.",
+    "failure_webhook_url ($CAMPAIGN_DW_FAILURE_WEBHOOK_URL; a Slack incoming webhook reads its "
+    "`text`). Without a URL it does nothing.",
 )
 def notify_failure(context: dg.RunFailureSensorContext, warehouse: WarehouseResource):
     if not warehouse.failure_webhook_url:
         return dg.SkipReason("no failure_webhook_url: set CAMPAIGN_DW_FAILURE_WEBHOOK_URL to be told of failed runs")
     message = failure_message(report(context.instance, context.dagster_run.run_id))
     request = urllib.request.Request(
-        warehouse.failure_webhook_url, data=json.dumps(message).encode(), method="POST",
+        warehouse.failure_webhook_url,
+        data=json.dumps(message).encode(),
+        method="POST",
         headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=30) as response:

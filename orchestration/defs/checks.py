@@ -32,8 +32,16 @@ from orchestration.defs.resources import WarehouseResource
 
 METRIC_MARTS = ("campaign_metrics", "campaign_message_metrics", "metrics_rollup")
 COUNT_COLUMNS = (
-    "emails_sent", "emails_delivered", "emails_bounced", "emails_hard_bounced", "emails_soft_bounced",
-    "emails_opened", "emails_clicked", "emails_replied", "emails_unsubscribed", "emails_marked_spam",
+    "emails_sent",
+    "emails_delivered",
+    "emails_bounced",
+    "emails_hard_bounced",
+    "emails_soft_bounced",
+    "emails_opened",
+    "emails_clicked",
+    "emails_replied",
+    "emails_unsubscribed",
+    "emails_marked_spam",
 )
 # SPEC §3b: the same figures for people (a campaign's are the sum of its messages' too).
 PEOPLE_COUNT_COLUMNS = ("emails_opened_by_people", "emails_clicked_by_people", "machine_opens", "bot_clicks")
@@ -77,6 +85,7 @@ def key(*parts: str) -> dg.AssetKey:
 
 # --- pure rules, unit-tested in tests/test_checks.py ------------------------------------------
 
+
 def rate_violations(rows: Iterable[dict]) -> list[dict]:
     """Each rate equals numerator / denominator, NULL exactly when the denominator is 0."""
     bad = []
@@ -88,8 +97,15 @@ def rate_violations(rows: Iterable[dict]) -> list[dict]:
             else:
                 ok = value is not None and math.isclose(value, num / den, rel_tol=1e-12, abs_tol=1e-15)
             if not ok:
-                bad.append({**{k: row[k] for k in row if k.endswith("_id")}, "rate": rate, "value": value,
-                            "numerator": num, "denominator": den})
+                bad.append(
+                    {
+                        **{k: row[k] for k in row if k.endswith("_id")},
+                        "rate": rate,
+                        "value": value,
+                        "numerator": num,
+                        "denominator": den,
+                    }
+                )
     return bad
 
 
@@ -98,22 +114,33 @@ def mismatches(expected: dict, actual: dict, columns: Iterable[str]) -> list[dic
     bad = []
     for k in sorted(set(expected) | set(actual), key=str):
         e, a = expected.get(k), actual.get(k)
-        diff = {c: {"expected": (e or {}).get(c), "actual": (a or {}).get(c)}
-                for c in columns if (e or {}).get(c, 0) != (a or {}).get(c, 0)}
+        diff = {
+            c: {"expected": (e or {}).get(c), "actual": (a or {}).get(c)}
+            for c in columns
+            if (e or {}).get(c, 0) != (a or {}).get(c, 0)
+        }
         if e is None or a is None or diff:
-            bad.append({"key": str(k), "missing_from": "actual" if a is None else "expected" if e is None else None,
-                        "differences": diff})
+            bad.append(
+                {
+                    "key": str(k),
+                    "missing_from": "actual" if a is None else "expected" if e is None else None,
+                    "differences": diff,
+                }
+            )
     return bad
 
 
 # --- the checks --------------------------------------------------------------------------------
 
+
 def _rate_check(table: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
-        asset=key("marts", table), name="rates_match_their_definition", blocking=True,
+        asset=key("marts", table),
+        name="rates_match_their_definition",
+        blocking=True,
         description="Every rate, the people rates of SPEC §3b included, is recomputed in Python from the "
-                    "mart's counts: numerator / denominator, NULL exactly when the denominator is 0 (a "
-                    "rate over the wrong denominator passes every dbt test).",
+        "mart's counts: numerator / denominator, NULL exactly when the denominator is 0 (a "
+        "rate over the wrong denominator passes every dbt test).",
     )
     def rates_match(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         rows = warehouse.query(f"select * from marts.{table}")
@@ -122,7 +149,9 @@ def _rate_check(table: str) -> dg.AssetChecksDefinition:
     return rates_match
 
 
-def sum_mismatches(warehouse: WarehouseResource, table: str, parts: str, keys: tuple[str, ...]) -> tuple[list[dict], int]:
+def sum_mismatches(
+    warehouse: WarehouseResource, table: str, parts: str, keys: tuple[str, ...]
+) -> tuple[list[dict], int]:
     """Rows of `table` whose counts differ from the sum of the rows of `parts` with the same
     keys (a row without parts has zero counts)."""
     columns = COUNT_COLUMNS + PEOPLE_COUNT_COLUMNS
@@ -131,7 +160,8 @@ def sum_mismatches(warehouse: WarehouseResource, table: str, parts: str, keys: t
     sums = {
         tuple(r[k] for k in keys): r
         for r in warehouse.query(
-            f"select {by_key}, " + ", ".join(f"cast(sum({c}) as bigint) as {c}" for c in columns)
+            f"select {by_key}, "
+            + ", ".join(f"cast(sum({c}) as bigint) as {c}" for c in columns)
             + f" from marts.{parts} group by {by_key}"
         )
     }
@@ -141,10 +171,12 @@ def sum_mismatches(warehouse: WarehouseResource, table: str, parts: str, keys: t
 
 
 @dg.asset_check(
-    asset=key("marts", "campaign_metrics"), name="campaign_equals_sum_of_messages", blocking=True,
+    asset=key("marts", "campaign_metrics"),
+    name="campaign_equals_sum_of_messages",
+    blocking=True,
     additional_deps=[key("marts", "campaign_message_metrics")],
     description="Each campaign's counts equal the sum of its messages' counts, across the two metric "
-                "marts (a campaign without messages has zero counts).",
+    "marts (a campaign without messages has zero counts).",
 )
 def campaign_equals_sum_of_messages(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     bad, checked = sum_mismatches(warehouse, "campaign_metrics", "campaign_message_metrics", ("campaign_id",))
@@ -152,47 +184,56 @@ def campaign_equals_sum_of_messages(warehouse: WarehouseResource) -> dg.AssetChe
 
 
 @dg.asset_check(
-    asset=key("marts", "email_counts_daily"), name="days_add_up_to_their_message", blocking=True,
+    asset=key("marts", "email_counts_daily"),
+    name="days_add_up_to_their_message",
+    blocking=True,
     additional_deps=[key("marts", "campaign_message_metrics")],
     description="Summed over its send dates, each message's daily counts equal its counts in "
-                "campaign_message_metrics (SPEC §8): the BI tools' fact adds up to the dashboard's figures.",
+    "campaign_message_metrics (SPEC §8): the BI tools' fact adds up to the dashboard's figures.",
 )
 def days_add_up_to_their_message(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    bad, checked = sum_mismatches(warehouse, "campaign_message_metrics", "email_counts_daily",
-                                  ("campaign_id", "message_id"))
+    bad, checked = sum_mismatches(
+        warehouse, "campaign_message_metrics", "email_counts_daily", ("campaign_id", "message_id")
+    )
     return result(bad, checked, "message = sum of its days")
 
 
 ROLLUP_KEY = ("grain", "campaign_id", "language", "owner_user_id", "send_month")
 
 
-def rollup_mismatches(rollup: list[dict], semantic: list[dict], counts: Iterable[str],
-                      rates: Iterable[str]) -> list[dict]:
+def rollup_mismatches(
+    rollup: list[dict], semantic: list[dict], counts: Iterable[str], rates: Iterable[str]
+) -> list[dict]:
     """Rollup rows that differ from the semantic layer's answer for the same group: a count not
     equal, a rate not equal within rounding (NULL only where the other is NULL), or a group
     in one and not the other. Groups with no email sent are not groups (SPEC §8)."""
     counts, rates = tuple(counts), tuple(rates)
+
     def keyed(rows):
         return {tuple(r[k] for k in ROLLUP_KEY): r for r in rows if r.get("emails_sent")}
+
     expected, actual = keyed(semantic), keyed(rollup)
     bad = mismatches(expected, actual, counts)
     for k in set(expected) & set(actual):
         for rate in rates:
             e, a = expected[k][rate], actual[k][rate]
             same = (e is None and a is None) or (
-                e is not None and a is not None and math.isclose(e, a, rel_tol=1e-9, abs_tol=1e-12))
+                e is not None and a is not None and math.isclose(e, a, rel_tol=1e-9, abs_tol=1e-12)
+            )
             if not same:
                 bad.append({"key": str(k), "rate": rate, "semantic_layer": e, "rollup": a})
     return bad
 
 
 @dg.asset_check(
-    asset=key("marts", "metrics_rollup"), name="rollup_equals_the_semantic_layer", blocking=True,
+    asset=key("marts", "metrics_rollup"),
+    name="rollup_equals_the_semantic_layer",
+    blocking=True,
     additional_deps=[key("marts", "email_counts_daily"), key("marts", "campaign_overview")],
     description="At every grain, each group's counts and rates equal what dbt's semantic layer "
-                "(MetricFlow, its metrics defined in models/semantic/) answers for it, from the daily "
-                "counts and the campaign dimension: the rates written in SQL and those defined as "
-                "ratio metrics are the same definitions.",
+    "(MetricFlow, its metrics defined in models/semantic/) answers for it, from the daily "
+    "counts and the campaign dimension: the rates written in SQL and those defined as "
+    "ratio metrics are the same definitions.",
 )
 def rollup_equals_the_semantic_layer(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     from campaign_dw.semantic import SemanticLayer
@@ -221,8 +262,10 @@ EMAILS_PER_RECOUNT_QUERY = 5_000_000
 
 def email_buckets(warehouse: WarehouseResource, campaigns: list[str] | None) -> int:
     """How many queries the recount of `campaigns` takes (their emails / EMAILS_PER_RECOUNT_QUERY)."""
-    emails = warehouse.query("select count(*) as emails from intermediate.int_email_sends_deduplicated "
-                             f"where {in_campaigns(campaigns, warehouse.target)}")
+    emails = warehouse.query(
+        "select count(*) as emails from intermediate.int_email_sends_deduplicated "
+        f"where {in_campaigns(campaigns, warehouse.target)}"
+    )
     return max(1, math.ceil(emails[0]["emails"] / EMAILS_PER_RECOUNT_QUERY))
 
 
@@ -328,7 +371,8 @@ def changed_campaigns(warehouse: WarehouseResource) -> list[str] | None:
         return None
     campaigns = sorted(r["campaign_id"] for r in warehouse.query(CHANGED_CAMPAIGNS) if r["campaign_id"] is not None)
     if len(campaigns) > MAX_NAMED_CAMPAIGNS or (
-            warehouse.target == "spark" and not all(PLAIN_CAMPAIGN_ID.fullmatch(c) for c in campaigns)):
+        warehouse.target == "spark" and not all(PLAIN_CAMPAIGN_ID.fullmatch(c) for c in campaigns)
+    ):
         return None
     return campaigns
 
@@ -364,12 +408,14 @@ def recount_mismatches(warehouse: WarehouseResource, campaigns: list[str] | None
     for bucket in range(buckets):
         for row in warehouse.query(recount_sql(sends_in_scope, buckets, bucket)):
             add_counts(recount, (row["campaign_id"], row["message_id"]), row)
-    messages = {(r["campaign_id"], r["message_id"]): r for r in warehouse.query(
-        f"select * from marts.campaign_message_metrics where emails_sent > 0 and {in_scope}"
-    )}
-    marts_campaigns = {r["campaign_id"]: r for r in warehouse.query(
-        f"select * from marts.campaign_metrics where emails_sent > 0 and {in_scope}"
-    )}
+    messages = {
+        (r["campaign_id"], r["message_id"]): r
+        for r in warehouse.query(f"select * from marts.campaign_message_metrics where emails_sent > 0 and {in_scope}")
+    }
+    marts_campaigns = {
+        r["campaign_id"]: r
+        for r in warehouse.query(f"select * from marts.campaign_metrics where emails_sent > 0 and {in_scope}")
+    }
     recounted_campaigns: dict = {}
     for (campaign_id, _), row in recount.items():
         add_counts(recounted_campaigns, campaign_id, row)
@@ -378,14 +424,18 @@ def recount_mismatches(warehouse: WarehouseResource, campaigns: list[str] | None
 
 
 @dg.asset_check(
-    asset=key("marts", "campaign_metrics"), name="counts_match_a_recount_from_staged_events", blocking=True,
-    additional_deps=[key("marts", "campaign_message_metrics"),
-                     key("intermediate", "int_email_events_deduplicated"),
-                     key("intermediate", "int_email_sends_deduplicated")],
+    asset=key("marts", "campaign_metrics"),
+    name="counts_match_a_recount_from_staged_events",
+    blocking=True,
+    additional_deps=[
+        key("marts", "campaign_message_metrics"),
+        key("intermediate", "int_email_events_deduplicated"),
+        key("intermediate", "int_email_sends_deduplicated"),
+    ],
     description="An independent recount of every count, per message and per campaign, straight from the "
-                "de-duplicated sends and events agrees with both metric marts, for each campaign the "
-                "latest build could have changed (the campaigns it recomputed, and those with sends or "
-                "events it staged).",
+    "de-duplicated sends and events agrees with both metric marts, for each campaign the "
+    "latest build could have changed (the campaigns it recomputed, and those with sends or "
+    "events it staged).",
 )
 def counts_match_recount(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     bad, checked = recount_mismatches(warehouse, changed_campaigns(warehouse))
@@ -394,10 +444,12 @@ def counts_match_recount(warehouse: WarehouseResource) -> dg.AssetCheckResult:
 
 def _heatmap_check(table: str, grain: str, cells: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
-        asset=key("marts", table), name="same_total_in_every_time_zone", blocking=True,
+        asset=key("marts", table),
+        name="same_total_in_every_time_zone",
+        blocking=True,
         description="Converting time zones moves opens between cells, never adds or loses one: every "
-                    "viewer zone of a campaign has the same total, and every zone has cells (for the "
-                    "campaigns whose cells the latest build recomputed; all after a full build).",
+        "viewer zone of a campaign has the same total, and every zone has cells (for the "
+        "campaigns whose cells the latest build recomputed; all after a full build).",
     )
     def same_total(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         # The mart is a view of its cell table, which is kept per campaign (`_built_at`): a
@@ -422,8 +474,8 @@ def _footer_check(table: str, by_link_id: bool) -> dg.AssetChecksDefinition:
     # A footer url of a campaign: every link with that url in the campaign is a footer link.
     footer = (
         "join intermediate.int_message_links_current l on l.link_id = t.link_id and l.placement = 'footer'"
-        if by_link_id else
-        "join (select m.campaign_id, l.url from intermediate.int_message_links_current l "
+        if by_link_id
+        else "join (select m.campaign_id, l.url from intermediate.int_message_links_current l "
         "join intermediate.int_campaign_messages_current m on m.message_id = l.message_id "
         "group by m.campaign_id, l.url "
         "having min(case when l.placement = 'footer' then 1 else 0 end) = 1) footer_only "
@@ -431,9 +483,11 @@ def _footer_check(table: str, by_link_id: bool) -> dg.AssetChecksDefinition:
     )
 
     @dg.asset_check(
-        asset=key("marts", table), name="no_footer_link_listed", blocking=True,
+        asset=key("marts", table),
+        name="no_footer_link_listed",
+        blocking=True,
         description="No listed link is a footer link (unsubscribe, privacy policy, ...) by the link's "
-                    "current placement in message_links (SPEC §3, §5).",
+        "current placement in message_links (SPEC §3, §5).",
     )
     def no_footer_link(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         footers = warehouse.query(f"select t.*, 'footer link listed' as broken_rule from marts.{table} t {footer}")
@@ -458,23 +512,28 @@ BUILD_CHECKS = [
 
 # --- the drift alarm ---------------------------------------------------------------------------
 
-@dg.op(description="Recount every campaign's and message's counts from the staged facts and compare "
-                   "them with both metric marts, touched by a recent build or not. Fails the run, naming "
-                   "the rows that differ, when they do not agree.")
+
+@dg.op(
+    description="Recount every campaign's and message's counts from the staged facts and compare "
+    "them with both metric marts, touched by a recent build or not. Fails the run, naming "
+    "the rows that differ, when they do not agree."
+)
 def recount_every_campaign(context: dg.OpExecutionContext, warehouse: WarehouseResource) -> None:
     bad, checked = recount_mismatches(warehouse, None)
     if bad:
         raise dg.Failure(
             description=f"drift: {len(bad)} of {checked} metric rows differ from a full recount of the staged "
-                        "facts; `campaign-dw build --full-refresh` repairs the marts; please report the "
-                        "examples as a bug",
+            "facts; `campaign-dw build --full-refresh` repairs the marts; please report the "
+            "examples as a bug",
             metadata={"examples": dg.MetadataValue.json([_jsonable(b) for b in bad[:EXAMPLES]])},
         )
     context.log.info(f"no drift: {checked} message and campaign rows equal a full recount")
 
 
-@dg.job(description="The drift alarm (weekly): recounts every campaign's metrics from the staged facts; "
-                    "an incremental bug cannot hide in campaigns that no build touches again.")
+@dg.job(
+    description="The drift alarm (weekly): recounts every campaign's metrics from the staged facts; "
+    "an incremental bug cannot hide in campaigns that no build touches again."
+)
 def drift_job():
     recount_every_campaign()
 

@@ -15,11 +15,20 @@ from campaign_dw.config import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from campaign_dw.warehouse import connect, drop_tables_missing_columns
 from orchestration.defs.resources import WarehouseResource
 
-
 # What `dbt parse` reads (dbt_project.yml's paths): a change to any of them, an added or a
 # removed file included (its folder's mtime), makes the manifest stale.
-DBT_SOURCES = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml",
-               "models", "macros", "seeds", "tests", "snapshots", "analyses")
+DBT_SOURCES = (
+    "dbt_project.yml",
+    "profiles.yml",
+    "packages.yml",
+    "dependencies.yml",
+    "models",
+    "macros",
+    "seeds",
+    "tests",
+    "snapshots",
+    "analyses",
+)
 
 
 def manifest_is_stale(project: DbtProject) -> bool:
@@ -73,8 +82,10 @@ def mart_descriptions() -> dict[str, dict]:
 def project_vars() -> dict[str, str]:
     """The dbt vars of dbt_project.yml: what the definitions are computed with (published with
     the marts, so that a reader knows the open-tracking dates, say)."""
-    return {name: str(value) for name, value in
-            (yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text()).get("vars") or {}).items()}
+    return {
+        name: str(value)
+        for name, value in (yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text()).get("vars") or {}).items()
+    }
 
 
 @cache
@@ -165,12 +176,15 @@ def _row_counts(events: list, warehouse: WarehouseResource) -> dict[str, int]:
     for event in events:
         node = manifest_nodes().get(_unique_id(event) or "")
         if node and node["resource_type"] == "model" and node["config"]["materialized"] != "view":
-            tables[node["unique_id"]] = f'{node["schema"]}.{node["alias"] or node["name"]}'
+            tables[node["unique_id"]] = f"{node['schema']}.{node['alias'] or node['name']}"
     if not tables:
         return {}
-    rows = warehouse.duckdb_query(" union all ".join(
-        f"select '{unique_id}' as unique_id, count(*) as n from {relation}" for unique_id, relation in tables.items()
-    ))
+    rows = warehouse.duckdb_query(
+        " union all ".join(
+            f"select '{unique_id}' as unique_id, count(*) as n from {relation}"
+            for unique_id, relation in tables.items()
+        )
+    )
     return {r["unique_id"]: r["n"] for r in rows}
 
 

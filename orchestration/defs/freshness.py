@@ -26,7 +26,8 @@ def source_freshness() -> dict[str, tuple[str, timedelta]]:
         warn = (source.get("freshness") or {}).get("warn_after") or {}
         if source["source_name"] == "recruiting" and warn.get("count") and source.get("loaded_at_field"):
             result[source["name"]] = (
-                source["loaded_at_field"], timedelta(**{PERIODS[warn["period"]]: warn["count"]}),
+                source["loaded_at_field"],
+                timedelta(**{PERIODS[warn["period"]]: warn["count"]}),
             )
     return result
 
@@ -34,9 +35,11 @@ def source_freshness() -> dict[str, tuple[str, timedelta]]:
 @dg.multi_asset_check(
     specs=[
         dg.AssetCheckSpec(
-            "fresh", asset=["raw", name], blocking=False,
+            "fresh",
+            asset=["raw", name],
+            blocking=False,
             description=f"New rows arrived within {warn_after} (the source's warn_after in the dbt sources "
-                        "YAML): a feed that stopped delivering shows here.",
+            "YAML): a feed that stopped delivering shows here.",
         )
         for name, (_, warn_after) in source_freshness().items()
     ],
@@ -52,8 +55,9 @@ def raw_freshness(warehouse: WarehouseResource):
             check_name="fresh",
             passed=age is not None and age <= warn_after,
             severity=dg.AssetCheckSeverity.WARN,
-            description=("no rows yet" if age is None else
-                         f"newest rows arrived {_age(age)} ago; warn after {_age(warn_after)}"),
+            description=(
+                "no rows yet" if age is None else f"newest rows arrived {_age(age)} ago; warn after {_age(warn_after)}"
+            ),
             metadata={
                 "newest_arrival": str(newest),
                 "age_hours": None if age is None else round(age.total_seconds() / 3600, 1),

@@ -33,9 +33,10 @@ NO_LANDING = (
     ],
     check_specs=[
         dg.AssetCheckSpec(
-            "no_refused_files", asset=["raw", name],
+            "no_refused_files",
+            asset=["raw", name],
             description="Every file of this table in the landing folder loaded: none refused for its "
-                        "structure (unreadable, a required column missing). A refused file is named with its problem.",
+            "structure (unreadable, a required column missing). A refused file is named with its problem.",
         )
         for name in RAW_TABLES
     ],
@@ -48,8 +49,10 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         prepare_raw(settings.paths, settings.duckdb_config)
     elif not settings.landing.is_dir():
         # The cause, first: a run's failure says why without a stack trace to read through.
-        raise dg.Failure(description=f"the landing folder {settings.landing} is not a directory: "
-                                     "set --landing / CAMPAIGN_DW_LANDING to the folder raw files arrive in")
+        raise dg.Failure(
+            description=f"the landing folder {settings.landing} is not a directory: "
+            "set --landing / CAMPAIGN_DW_LANDING to the folder raw files arrive in"
+        )
     else:
         outcomes = load_directory(settings.landing, settings.paths, settings.duckdb_config).outcomes
     # The spark target reads raw from Parquet: each new load is written out once.

@@ -97,7 +97,10 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def duckdb_query(self, sql: str, parameters: list | None = None) -> list[dict]:
         """Rows of a read-only query on the DuckDB warehouse (which holds `raw` on every target)."""
-        with reader_lock(self.paths), connect(self.paths.warehouse, read_only=True, config=self.settings.duckdb_config) as con:
+        with (
+            reader_lock(self.paths),
+            connect(self.paths.warehouse, read_only=True, config=self.settings.duckdb_config) as con,
+        ):
             cursor = con.execute(sql, parameters or [])
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

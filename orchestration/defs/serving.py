@@ -6,7 +6,6 @@ from campaign_dw.serving import MART_TABLES, publish
 from orchestration.defs.dbt import mart_descriptions, project_vars
 from orchestration.defs.resources import WarehouseResource
 
-
 # Any run that rebuilds a mart (an asset page's "Materialize", say) is followed by a publish
 # once its blocking checks passed: the marts' runs need not select serving themselves. Runs
 # of warehouse_job publish in the run; the condition then sees serving up to date.
@@ -25,15 +24,17 @@ PUBLISH_AFTER_CHECKED_MARTS = (
     automation_condition=PUBLISH_AFTER_CHECKED_MARTS,
     group_name="serving",
     kinds={"duckdb", "parquet"},
-    deps=[dg.AssetKey(["marts", table]) for table in MART_TABLES]
-    + [dg.AssetKey(["audit", "raw_row_reconciliation"])],
+    deps=[dg.AssetKey(["marts", table]) for table in MART_TABLES] + [dg.AssetKey(["audit", "raw_row_reconciliation"])],
     description="The serving DuckDB file and Parquet folder BI tools read: replaced atomically after a "
     "run whose blocking checks passed (`campaign-dw info` prints the paths). Readable by every DuckDB "
     "client from 1.0 on; the marts' dbt descriptions are its table and column comments.",
 )
 def serving_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     published = publish(
-        warehouse.settings, run_id=context.run.run_id, descriptions=mart_descriptions(), definitions=project_vars(),
+        warehouse.settings,
+        run_id=context.run.run_id,
+        descriptions=mart_descriptions(),
+        definitions=project_vars(),
         parquet_grace_seconds=warehouse.parquet_grace_seconds,
     )
     return dg.MaterializeResult(
@@ -51,7 +52,7 @@ publish_serving = dg.AutomationConditionSensorDefinition(
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=10,
     description="Publishes serving after a run that rebuilt marts without publishing (a run started from an "
-                "asset page, say), once the marts' blocking checks passed.",
+    "asset page, say), once the marts' blocking checks passed.",
 )
 
 defs = dg.Definitions(assets=[serving_marts], sensors=[publish_serving])
