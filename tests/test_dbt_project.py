@@ -48,6 +48,8 @@ def test_each_definition_has_a_unit_test(manifest):
         # what a build recomputes
         "touched_campaigns_are_those_whose_inputs_changed": "int_campaigns_touched",
         "every_campaign_is_touched_when_the_viewer_zones_change": "int_campaigns_touched",
+        "a_campaign_touched_for_several_reasons_is_listed_once_under_the_first": "int_campaigns_touched",
+        "every_campaign_is_touched_on_the_first_build": "int_campaigns_touched",
         # SPEC §3, §4
         "email_flags_follow_spec_3": "int_emails_flagged",
         # SPEC §3b

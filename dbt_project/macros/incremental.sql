@@ -23,40 +23,46 @@
   more campaigns).
 -#}
 
-{#- The highest value of a column already in this model, as a literal (read once, when the
-    model compiles): a constant filter lets the engine skip old row groups. -#}
-{% macro watermark(column, where=none) -%}
+{#- The state this build started from (models/state/build_state.sql), read when a model
+    compiles: {'last_completed_build': {...} or none, 'watermarks': {model: newest row}}.
+    A unit test gives it as an override of this macro. -#}
+{% macro build_state() -%}
     {%- if not execute -%}
-        {{ return(0) }}
+        {{ return({'last_completed_build': none, 'watermarks': {}}) }}
     {%- endif -%}
-    {%- set query -%}
-        select coalesce(max({{ column }}), 0) from {{ this }} {% if where %}where {{ where }}{% endif %}
-    {%- endset -%}
-    {{ return(run_query(query).columns[0].values()[0] | int) }}
+    {%- set row = run_query("select last_completed_build, watermarks from " ~ ref('build_state')).rows[0] -%}
+    {{ return({'last_completed_build': fromjson(row[0]), 'watermarks': fromjson(row[1])}) }}
+{%- endmacro %}
+
+{#- The row of the last completed build, or none (first build, or never completed). -#}
+{% macro last_completed_build() -%}
+    {{ return(build_state()['last_completed_build']) }}
+{%- endmacro %}
+
+{#- This model's watermark (declared in its config as `meta: {watermark: ...}`): the newest
+    row it held when the build began, as a literal (a constant filter lets the engine skip old
+    files and row groups); with `per`, the value for one key (0 when it has none yet). -#}
+{% macro watermark(key=none) -%}
+    {%- set value = build_state()['watermarks'].get(model.name, {} if key is not none else 0) -%}
+    {{ return((value.get(key, 0) if key is not none else value) | int) }}
 {%- endmacro %}
 
 {#- Pattern 1 for typed staging: the raw rows loaded since the last build. -#}
 {% macro raw_rows_since_last_build(table) -%}
     select * from {{ source('recruiting', table) }}
     {% if is_incremental() %}
-    where _row_id > {{ watermark('_row_id') }}
+    where _row_id > {{ watermark() }}
     {% endif %}
 {%- endmacro %}
 
 {#- Pattern 1 for facts delivered at least once (int_email_events_deduplicated and
     int_email_sends_deduplicated, which say why their query has its shape): which typed rows
     a build reads, those past the watermark less `incremental_lookback_rows`, or all of them
-    on a full build. Each call reads the watermark: call it once per model and reuse the
-    text. -#}
+    on a full build. A constant: staging is a view over the landed files, and a constant bound
+    skips the files and row groups below it. -#}
 {% macro rows_past_watermark() -%}
-{%- set lookback = var('incremental_lookback_rows', 0) | int -%}
-{%- if is_incremental() and model.resource_type == 'unit_test' -%}
-    {#- unit tests give `this` as a fixture: read it in the query -#}
-    _row_id > (select coalesce(max(_row_id), 0) - {{ lookback }} from {{ this }})
-{%- elif is_incremental() -%}
-    {#- a constant: staging is a view over the landed files, and a constant bound skips
-        the files and row groups below it -#}
-    _row_id > {{ watermark('_row_id') - lookback }}
+{%- if is_incremental() -%}
+    _row_id > {{ watermark() - var('incremental_lookback_rows', 0) | int }}
 {%- else -%}
     true
 {%- endif -%}
@@ -72,31 +78,32 @@
 
 {#- ---- Pattern 2: replace touched campaigns ------------------------------------------------ -#}
 
+{#- The campaigns int_campaigns_touched lists, read when a model compiles (after that model was
+    built). A unit test gives them as an override of this macro. -#}
+{% macro touched_campaigns() -%}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {{ return(run_query(
+        "select campaign_id from " ~ ref('int_campaigns_touched') ~ " order by campaign_id"
+    ).columns[0].values() | list) }}
+{%- endmacro %}
+
 {#- The filter of a per-campaign model's inputs: the touched campaigns on an incremental build,
-    everything on a full one. The touched campaigns are read once, when the model compiles
-    (after int_campaigns_touched was built), and written as literals: a constant filter
-    reaches the scan of the sends beneath the events' views, where an IN subquery is applied
-    only after their joins (much slower for a +1% build's readers). Beyond
-    max_literal_campaigns (a build that recomputes most campaigns of a large warehouse) the
-    subquery: the filter then keeps most rows anyway, and the SQL stays small. -#}
+    everything on a full one. Written as literals: a constant filter reaches the scan of the
+    sends beneath the events' views, where an IN subquery is applied only after their joins.
+    Beyond max_literal_campaigns (a build that recomputes most campaigns of a large warehouse)
+    the subquery: the filter then keeps most rows anyway, and the SQL stays small. -#}
 {% macro in_touched_campaigns(column='campaign_id') -%}
     {%- set max_literal_campaigns = 2000 -%}
-    {%- set subquery -%}
-        {{ column }} in (select campaign_id from {{ ref('int_campaigns_touched') }})
-    {%- endset -%}
     {%- if not is_incremental() -%}
         true
-    {%- elif not execute or model.resource_type == 'unit_test' -%}
-        {#- unit tests give int_campaigns_touched as a fixture: read it in the query -#}
-        {{ subquery }}
     {%- else -%}
-        {%- set touched = run_query(
-            "select campaign_id from " ~ ref('int_campaigns_touched') ~ " order by campaign_id"
-        ).columns[0].values() -%}
+        {%- set touched = touched_campaigns() -%}
         {%- if touched | length == 0 -%}
             false
         {%- elif touched | length > max_literal_campaigns -%}
-            {{ subquery }}
+            {{ column }} in (select campaign_id from {{ ref('int_campaigns_touched') }})
         {%- else -%}
             {{ column }} in ({% for campaign_id in touched %}'{{ campaign_id | replace("'", "''") }}'{{ ", " if not loop.last }}{% endfor %})
         {%- endif -%}
@@ -164,17 +171,6 @@
     {%- do run_query("create table if not exists " ~ relation ~ " (" ~ columns | join(", ") ~ ")"
                      ~ (" using parquet" if target.type == 'spark' else "")) -%}
     select 1
-{%- endmacro %}
-
-{#- The row of the last completed build, or none (first build, or never completed). -#}
-{% macro last_completed_build() -%}
-    {%- if not execute -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set rows = run_query(
-        "select * from " ~ source('warehouse', 'completed_builds') ~ " order by built_at desc limit 1"
-    ) -%}
-    {{ return(rows.rows[0] if rows.rows | length > 0 else none) }}
 {%- endmacro %}
 
 {#- on-run-end: record this build as completed when int_inputs_seen, every per-campaign model

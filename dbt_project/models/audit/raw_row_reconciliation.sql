@@ -1,7 +1,9 @@
 {{ config(
     materialized=('table' if target.type == 'spark' else 'incremental'),
     incremental_strategy='delete+insert', unique_key='table_name',
+    meta={'watermark': {'column': 'last_raw_row_id', 'per': 'table_name'}},
 ) }}
+-- depends_on: {{ ref('build_state') }}
 -- Nothing lost, nothing counted twice: for each raw table, every raw row is exactly one of
 --   accepted    used by the models (for events and sends: of an email that is counted)
 --   superseded  an older version of a dimension row
@@ -62,7 +64,7 @@ classified as (
     -- build's last_raw_row_id (all rows on a full build).
     {% for table, key in facts.items() %}
     {% set staged = 'int_' ~ table ~ '_deduplicated' %}
-    {% set since = watermark('last_raw_row_id', "table_name = '" ~ table ~ "'") if is_incremental() else 0 %}
+    {% set since = watermark(table) if is_incremental() else 0 %}
     select '{{ table }}' as table_name, 'rejected' as row_status, count(*) as row_count
     from {{ ref('rejected_rows') }}
     where table_name = '{{ table }}' and raw_row_id > {{ since }}

@@ -1,4 +1,8 @@
-{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
+{{ config(
+    materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+    meta={'watermark': {'column': 'raw_row_id', 'per': 'table_name'}},
+) }}
+-- depends_on: {{ ref('build_state') }}
 -- The quarantine: every raw row that a model could not use, with its reason. The raw values
 -- stay in raw.<table_name>, found by (source_file, source_row) or raw_row_id. A raw row's
 -- reason depends on that row alone, so a build appends the rejects among the rows that
@@ -36,7 +40,7 @@ select
 from {{ ref('stg_recruiting__' ~ table) }}
 where rejection_reason is not null
 {% if is_incremental() %}
-    and _row_id > {{ [watermark('raw_row_id', "table_name = '" ~ table ~ "'"), read_through.get(table, 0)] | max }}
+    and _row_id > {{ [watermark(table), read_through.get(table, 0)] | max }}
 {% endif %}
 {% if not loop.last %}union all{% endif %}
 {% endfor %}

@@ -1,21 +1,24 @@
+-- depends_on: {{ ref('build_state') }}
 -- depends_on: {{ ref('int_email_events_joined_to_sends') }}
 -- depends_on: {{ ref('stg_recruiting__campaigns') }}
 -- depends_on: {{ ref('stg_recruiting__campaign_messages') }}
 -- depends_on: {{ ref('stg_recruiting__message_links') }}
 -- The campaigns whose per-campaign models this build recomputes (models/intermediate/
--- per_campaign): those whose inputs changed since the last completed build
--- (intermediate.completed_builds, see macros/incremental.sql):
---   * a new send (its campaign), or a new event of a known send (the send's campaign); an
---     orphan event touches its campaign when its send arrives, as a new send;
---   * a new version of a campaign (its end date decides its heatmap; it may now exist);
---   * a new version of a message: every campaign any version of it named (it may have moved
---     away from one and into another: both recount their emails);
---   * a new version of a link: the campaigns with clicks on it (its placement decides
---     whether they count);
---   * a new version of an audience membership: its campaign;
--- and every campaign when there is no completed build yet, or the viewer time zones or the
--- definitions' vars changed. Touching a campaign that did not change costs time, never
--- correctness; missing one would leave it stale.
+-- per_campaign), each with the first reason it was touched for (in the order below), from
+-- what changed since the last completed build (models/state/build_state.sql):
+--   * new send: a new send (its campaign); an orphan event touches its campaign when its send
+--     arrives, as a new send;
+--   * new event: a new event of a known send (the send's campaign);
+--   * campaign changed: a new version of a campaign (its end date decides its heatmap; it may
+--     now exist);
+--   * message changed: a new version of a message: every campaign any version of it named (it
+--     may have moved away from one and into another: both recount their emails);
+--   * link changed: a new version of a link: the campaigns with clicks on it (its placement
+--     decides whether they count);
+--   * audience changed: a new version of an audience membership: its campaign;
+-- and every campaign on the first build ("first build"), or when the viewer time zones or the
+-- definitions' vars changed ("viewer zones changed", "definitions changed"). Touching a
+-- campaign that did not change costs time, never correctness; missing one would leave it stale.
 {%- set previous = last_completed_build() %}
 
 with
@@ -35,48 +38,61 @@ every_campaign as (
 
 {% if previous is none %}
 
-select campaign_id from every_campaign
+select campaign_id, 'first build' as reason from every_campaign
 
 {% else %}
 ,
 
 changed as (
-    select campaign_id from {{ ref('int_email_sends_deduplicated') }}
+    select campaign_id, 1 as rank, 'new send' as reason from {{ ref('int_email_sends_deduplicated') }}
     where _row_id > {{ previous['sends_through'] }}
-    union
-    select campaign_id from {{ ref('int_email_events_joined_to_sends') }}
+    union all
+    select campaign_id, 2, 'new event' from {{ ref('int_email_events_joined_to_sends') }}
     where _event_row_id > {{ previous['events_through'] }}
-    union
-    select campaign_id from {{ ref('stg_recruiting__campaigns') }}
+    union all
+    select campaign_id, 3, 'campaign changed' from {{ ref('stg_recruiting__campaigns') }}
     where _row_id > {{ previous['campaigns_through'] }} and campaign_id is not null
-    union
-    select campaign_id from {{ ref('stg_recruiting__campaign_messages') }}
+    union all
+    select campaign_id, 4, 'message changed' from {{ ref('stg_recruiting__campaign_messages') }}
     where campaign_id is not null and message_id in (
         select message_id from {{ ref('stg_recruiting__campaign_messages') }}
         where _row_id > {{ previous['messages_through'] }}
     )
-    union
-    select campaign_id from {{ ref('int_email_events_joined_to_sends') }}
+    union all
+    select campaign_id, 5, 'link changed' from {{ ref('int_email_events_joined_to_sends') }}
     where event_type = 'clicked' and link_id in (
         select link_id from {{ ref('stg_recruiting__message_links') }}
         where _row_id > {{ previous['links_through'] }}
     )
-    union
-    select campaign_id from {{ ref('stg_recruiting__audience_memberships') }}
+    union all
+    select campaign_id, 6, 'audience changed' from {{ ref('stg_recruiting__audience_memberships') }}
     where _row_id > {{ previous['memberships_through'] }} and campaign_id is not null
+),
+
+first_reason as (
+    select campaign_id, min(rank) as rank
+    from changed
+    group by campaign_id
 ),
 
 recompute_everything as (
     select
-        viewer_timezones <> '{{ previous["viewer_timezones"] | replace("'", "''") }}'
-        or definitions <> '{{ previous["definitions"] | replace("'", "''") }}' as yes
+        case
+            when viewer_timezones <> '{{ previous["viewer_timezones"] | replace("'", "''") }}'
+                then 'viewer zones changed'
+            when definitions <> '{{ previous["definitions"] | replace("'", "''") }}'
+                then 'definitions changed'
+        end as reason
     from seen
 )
 
-select campaign_id from every_campaign
-where (select yes from recompute_everything)
-union
-select campaign_id from changed
-where not (select yes from recompute_everything)
+select campaign_id, (select reason from recompute_everything) as reason
+from every_campaign
+where (select reason from recompute_everything) is not null
+union all
+select distinct changed.campaign_id, changed.reason
+from first_reason
+inner join changed on changed.campaign_id = first_reason.campaign_id and changed.rank = first_reason.rank
+where (select reason from recompute_everything) is null
 
 {% endif %}

@@ -1,7 +1,9 @@
 {{ config(
     materialized='incremental', incremental_strategy='append', on_schema_change='fail',
     pre_hook="{{ drop_columns_no_longer_kept(['received_at']) }}",
+    meta={'watermark': {'column': '_row_id'}},
 ) }}
+-- depends_on: {{ ref('build_state') }}
 -- One row per event_id: the first valid copy received (at-least-once delivery). Appended by
 -- arrival: an event already here is a duplicate (macros/incremental.sql). Only what the
 -- models count with (received_at stays in staging and raw, by _row_id).

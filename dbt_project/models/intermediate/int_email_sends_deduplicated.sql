@@ -1,4 +1,8 @@
-{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
+{{ config(
+    materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+    meta={'watermark': {'column': '_row_id'}},
+) }}
+-- depends_on: {{ ref('build_state') }}
 -- One row per email_id: the first valid copy received (the tool replicates some sends).
 -- Appended by arrival: a send already here is a duplicate (macros/incremental.sql).
 --

@@ -1,4 +1,8 @@
-{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
+{{ config(
+    materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+    meta={'watermark': {'column': '_row_id'}},
+) }}
+-- depends_on: {{ ref('build_state') }}
 -- Every raw audience_memberships row typed, with the reason it cannot be used (NULL when it
 -- can). Which version of a membership is current is decided where it is counted
 -- (int_audiences_counted). Appended with the raw rows loaded since the last build.

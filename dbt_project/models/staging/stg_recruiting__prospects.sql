@@ -1,4 +1,8 @@
-{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
+{{ config(
+    materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+    meta={'watermark': {'column': '_row_id'}},
+) }}
+-- depends_on: {{ ref('build_state') }}
 -- Every raw prospects row typed, with the reason it cannot be used (NULL when it can).
 -- Personal data (email, names): it stays here, no mart reads it. Appended with the raw rows
 -- loaded since the last build (millions of rows at scale: each is parsed once).
