@@ -45,6 +45,7 @@ def test_each_definition_has_a_unit_test(manifest):
         "unknown_or_missing_viewer_time_zones_fall_back_to_utc": "int_users_current",
         "events_delivered_twice_count_once": "int_email_events_deduplicated",
         "events_delivered_again_in_a_later_load_count_once": "int_email_events_deduplicated",
+        "clicks_without_a_link_take_the_link_of_their_message_by_url": "int_email_events_joined_to_sends",
         # what a build recomputes
         "touched_campaigns_are_those_whose_inputs_changed": "int_campaigns_touched",
         "every_campaign_is_touched_when_the_viewer_zones_change": "int_campaigns_touched",

@@ -241,7 +241,8 @@ event = st.fixed_dictionaries(
         "occurred_at": st.sampled_from(TIMES),
         "bounce_type": st.sampled_from([None, "hard", "soft"]),
         "link_id": st.sampled_from([None, "L1", "L2", "L3", "L9"]),
-        "url": st.sampled_from([None, "https://x/e"]),
+        # a click without a link_id may find a link of its message by url (SPEC §2)
+        "url": st.sampled_from([None, "https://x/e", "https://x/1", "https://x/2"]),
         "user_agent": st.sampled_from(AGENTS),
         "received_at": st.just("2026-06-01T00:00:00Z"),
         "machine_open": st.sampled_from([None, None, "true", "false", "maybe"]),

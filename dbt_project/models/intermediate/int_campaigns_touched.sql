@@ -14,7 +14,8 @@
 --   * message changed: a new version of a message: every campaign any version of it named (it
 --     may have moved away from one and into another: both recount their emails);
 --   * link changed: a new version of a link: the campaigns with clicks on it (its placement
---     decides whether they count);
+--     decides whether they count), and every campaign of any message any version of it
+--     belonged to (a click without a link_id finds its link by url: int_email_events_joined_to_sends);
 --   * audience changed: a new version of an audience membership: its campaign;
 -- and every campaign on the first build ("first build"), or when the viewer time zones or the
 -- definitions' vars changed ("viewer zones changed", "definitions changed"). Touching a
@@ -63,6 +64,15 @@ changed as (
     where event_type = 'clicked' and link_id in (
         select link_id from {{ ref('stg_recruiting__message_links') }}
         where _row_id > {{ previous['links_through'] }}
+    )
+    union all
+    select campaign_id, 5, 'link changed' from {{ ref('stg_recruiting__campaign_messages') }}
+    where campaign_id is not null and message_id in (
+        select message_id from {{ ref('stg_recruiting__message_links') }}
+        where link_id in (
+            select link_id from {{ ref('stg_recruiting__message_links') }}
+            where _row_id > {{ previous['links_through'] }}
+        )
     )
     union all
     select campaign_id, 6, 'audience changed' from {{ ref('stg_recruiting__audience_memberships') }}
