@@ -29,7 +29,8 @@ from pathlib import Path
 import duckdb
 
 from campaign_dw.config import Paths, Settings
-from campaign_dw.warehouse import connect, reader_lock
+from campaign_dw.engine import engine_for
+from campaign_dw.warehouse import connect
 
 SUMMARY_ROWS = 20
 # DuckDB's storage format that every client from 1.0 on reads.
@@ -56,7 +57,8 @@ def publish(
     definitions: Mapping[str, str] | None = None,
     parquet_grace_seconds: float = 3600,
 ) -> dict:
-    """Copy the marts into a fresh serving file and Parquet folder, then swap them in.
+    """Copy the marts, from the engine that built them, into a fresh serving file and Parquet
+    folder, then swap them in.
     `descriptions`: {mart: {"description": ..., "columns": {column: description}}}, written as
     DuckDB comments so that a BI tool's data browser shows what each column means.
     `definitions`: the values the marts were computed with (the open-tracking dates, ...), as
@@ -79,14 +81,7 @@ def publish(
             con.execute(f"attach ? as serving (storage_version '{SERVING_STORAGE_VERSION}')", [str(tmp)])
             con.execute("use serving")
             con.execute("create schema marts")
-            if settings.target == "spark":
-                _copy_marts_from_spark(con, settings)
-            else:
-                with reader_lock(paths):  # the warehouse is read only here
-                    con.execute("attach ? as warehouse (read_only)", [str(paths.warehouse)])
-                    for table in MART_TABLES:
-                        con.execute(f"create table marts.{table} as select * from warehouse.marts.{table}")
-                    con.execute("detach warehouse")
+            engine_for(settings).copy_marts(con, MART_TABLES)
             for table in MART_TABLES:
                 rows[table] = con.execute(f"select count(*) from marts.{table}").fetchone()[0]
                 con.execute(f"copy marts.{table} to ? (format parquet)", [str(version_dir / f"{table}.parquet")])
@@ -135,17 +130,6 @@ def _comment(con: duckdb.DuckDBPyConnection, descriptions: Mapping[str, dict]) -
 
 def _literal(text: str) -> str:
     return "'" + " ".join(text.split()).replace("'", "''") + "'"
-
-
-def _copy_marts_from_spark(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """With the `spark` target the marts are Spark tables: BI tools get the same serving copy.
-    (Marts are aggregates, small enough to pass through this process as Arrow.)"""
-    from campaign_dw import spark
-
-    for table in MART_TABLES:
-        con.register("incoming", spark.arrow_table(settings, f"marts.{table}"))
-        con.execute(f"create table marts.{table} as select * from incoming")
-        con.unregister("incoming")
 
 
 def _swap_symlink(link: Path, target: Path) -> None:

@@ -170,14 +170,13 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> int:
+    from campaign_dw.engine import engine_for
     from campaign_dw.serving import print_summary
     from orchestration.build import run_build
     from orchestration.defs.ingest import NO_LANDING
 
-    if settings.target == "spark":
-        from campaign_dw import spark
-
-        spark.prepare(settings.paths)  # Java and pyspark present? Said before anything is written.
+    # Whatever the engine lacks (Spark: Java, pyspark) is said before anything is written.
+    engine_for(settings).prepare()
     if settings.landing is None:
         print(NO_LANDING, file=sys.stderr)
     elif not settings.landing.is_dir():
@@ -289,13 +288,10 @@ def _parse(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ui(args: argparse.Namespace, settings: Settings) -> int:
+    from campaign_dw.engine import engine_for
     from orchestration.instance import prepare_dagster_home
 
-    if settings.target == "spark":
-        from campaign_dw import spark
-
-        spark.prepare(settings.paths)
-
+    engine_for(settings).prepare()
     home = prepare_dagster_home(settings.paths)
     bin_dir = Path(sys.executable).parent
     env = {
@@ -439,10 +435,11 @@ def _end_group(pgid: int) -> None:
 
 
 def _spark_cluster(args: argparse.Namespace, settings: Settings) -> int:
-    from campaign_dw import spark, spark_cluster
+    from campaign_dw.spark import cluster as spark_cluster
+    from campaign_dw.spark.conf import require_spark
 
     if args.action == "start":
-        spark.require_spark()
+        require_spark()
         print(
             f"starting a Spark master, a worker and the Thrift server (logs in {spark_cluster.cluster_dir(settings.paths)}/logs) ...",
             file=sys.stderr,

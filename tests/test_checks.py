@@ -1,11 +1,14 @@
 """The Python asset checks: their rules, and that a wrong number fails the right check and
 blocks publishing through the real job."""
 
+from pathlib import Path
+
 import duckdb
 import pytest
 from conftest import build
 
-from campaign_dw.config import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from campaign_dw.config import DBT_EXECUTABLE, DBT_PROJECT_DIR, Settings
+from campaign_dw.engine import Engine, engine_for
 from campaign_dw.serving import publish
 from orchestration.defs import checks
 from orchestration.defs.checks import mismatches, rate_violations
@@ -268,11 +271,16 @@ def test_the_recount_in_buckets_adds_up_to_the_marts(sample_copy, monkeypatch):
     assert checks.recount_mismatches(warehouse, []) == ([], 0)
 
 
+def engine(target: str) -> Engine:
+    """The engine of a target, for its SQL literals (nothing is queried)."""
+    return engine_for(Settings(warehouse=Path("unused.duckdb"), target=target))
+
+
 class CampaignsFound:
     """A warehouse where the latest build left a campaign untouched and changed `campaigns`."""
 
     def __init__(self, target: str, campaigns: list[str]):
-        self.target, self.campaigns = target, campaigns
+        self.engine, self.campaigns = engine(target), campaigns
 
     def query(self, sql: str) -> list[dict]:
         if "int_campaigns_current" in sql:
@@ -293,11 +301,14 @@ def test_the_recount_names_changed_campaigns_only_when_that_is_safe(monkeypatch)
 
 def test_campaigns_are_quoted_for_the_engine():
     """The recount names its campaigns as literals: an id with a quote stays one id."""
-    assert checks.in_campaigns(None, "duckdb") == "true"
-    assert checks.in_campaigns([], "spark") == "false"
-    assert checks.in_campaigns(["C1", "it's"], "duckdb") == "campaign_id in ('C1', 'it''s')"
-    assert checks.in_campaigns(["it's", "a\\b"], "spark", "s.campaign_id") == "s.campaign_id in ('it\\'s', 'a\\\\b')"
-    in_scope = checks.in_campaigns(["C1", "it's"], "duckdb")
+    assert checks.in_campaigns(None, engine("duckdb")) == "true"
+    assert checks.in_campaigns([], engine("spark")) == "false"
+    assert checks.in_campaigns(["C1", "it's"], engine("duckdb")) == "campaign_id in ('C1', 'it''s')"
+    assert (
+        checks.in_campaigns(["it's", "a\\b"], engine("spark"), "s.campaign_id")
+        == "s.campaign_id in ('it\\'s', 'a\\\\b')"
+    )
+    in_scope = checks.in_campaigns(["C1", "it's"], engine("duckdb"))
     matched = duckdb.sql(
         f"select campaign_id from (values ('it''s'), ('its'), ('C1')) as t(campaign_id) where {in_scope} order by 1"
     ).fetchall()

@@ -126,7 +126,7 @@ def test_unknown_target_or_missing_java_is_a_clear_error(tmp_path):
 
 def test_each_load_is_exported_to_spark_once_with_every_raw_row(sample_copy, tmp_path, monkeypatch):
     from campaign_dw.raw_contract import RAW_TABLES
-    from campaign_dw.spark import SCHEMA_FILE, export_raw
+    from campaign_dw.spark.raw import SCHEMA_FILE, export_raw
 
     monkeypatch.setenv("CAMPAIGN_DW_SPARK_RAW", str(tmp_path / "raw"))
     first = export_raw(sample_copy.paths)

@@ -10,8 +10,9 @@ import subprocess
 import pytest
 from test_spark import CAMPAIGN_DW, assert_same_marts, duckdb_marts, marts, spark_build
 
-from campaign_dw import config, spark_cluster
+from campaign_dw import config
 from campaign_dw.loader import load_directory
+from campaign_dw.spark import cluster as spark_cluster
 
 pytestmark = pytest.mark.slow
 

@@ -14,20 +14,21 @@ that computed them:
   cells, never adds or loses one);
 - no footer link is listed (placement lives in another table than the clicks).
 
-They run where the marts are: on the DuckDB warehouse, or as Spark SQL with the `spark`
-target. A failing blocking check stops the run before serving is published (BI keeps the
-last good numbers). Each result carries how many rows failed and a few examples.
+They run where the marts are, through the warehouse's engine (campaign_dw.engine): on the
+DuckDB warehouse, or as Spark SQL with the `spark` target. A failing blocking check stops the
+run before serving is published (BI keeps the last good numbers). Each result carries how many
+rows failed and a few examples.
 
 The drift alarm (drift_job, weekly) recounts every campaign, not only those the latest build
 changed, so an incremental bug cannot hide in campaigns that no build touches again.
 """
 
 import math
-import re
 from collections.abc import Iterable
 
 import dagster as dg
 
+from campaign_dw.engine import Engine
 from orchestration.defs.resources import WarehouseResource
 
 METRIC_MARTS = ("campaign_metrics", "campaign_message_metrics", "metrics_rollup")
@@ -238,7 +239,7 @@ def rollup_mismatches(
 def rollup_equals_the_semantic_layer(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     from campaign_dw.semantic import SemanticLayer
 
-    layer = SemanticLayer(dbt_target_dir(), engine=warehouse.target)
+    layer = SemanticLayer(dbt_target_dir(), engine=warehouse.engine.name)
     semantic = layer.rollup(warehouse.query, [*COUNT_COLUMNS, *PEOPLE_COUNT_COLUMNS, *RATES])
     rollup = warehouse.query("select * from marts.metrics_rollup")
     bad = rollup_mismatches(rollup, semantic, COUNT_COLUMNS + PEOPLE_COUNT_COLUMNS, RATES)
@@ -264,7 +265,7 @@ def email_buckets(warehouse: WarehouseResource, campaigns: list[str] | None) -> 
     """How many queries the recount of `campaigns` takes (their emails / EMAILS_PER_RECOUNT_QUERY)."""
     emails = warehouse.query(
         "select count(*) as emails from intermediate.int_email_sends_deduplicated "
-        f"where {in_campaigns(campaigns, warehouse.target)}"
+        f"where {in_campaigns(campaigns, warehouse.engine)}"
     )
     return max(1, math.ceil(emails[0]["emails"] / EMAILS_PER_RECOUNT_QUERY))
 
@@ -347,10 +348,8 @@ CHANGED_CAMPAIGNS = f"""
 """
 
 
-# Campaign ids the recount names as literals on Spark: a Spark session may read quotes in a
-# literal otherwise than by default (spark.sql.parser.escapedStringLiterals) and substitutes
-# ${...} inside literals; an id outside this set is recounted with every campaign instead.
-PLAIN_CAMPAIGN_ID = re.compile(r"[\w.:/-]+")
+# A campaign id the engine may read otherwise than written in a literal (Engine.reads_literally)
+# is recounted with every campaign instead of being named.
 # Beyond this many changed campaigns the recount reads every campaign (nearly the same work)
 # instead of naming them all in each of its queries.
 MAX_NAMED_CAMPAIGNS = 10_000
@@ -370,25 +369,19 @@ def changed_campaigns(warehouse: WarehouseResource) -> list[str] | None:
     if not untouched[0]["campaigns"]:
         return None
     campaigns = sorted(r["campaign_id"] for r in warehouse.query(CHANGED_CAMPAIGNS) if r["campaign_id"] is not None)
-    if len(campaigns) > MAX_NAMED_CAMPAIGNS or (
-        warehouse.target == "spark" and not all(PLAIN_CAMPAIGN_ID.fullmatch(c) for c in campaigns)
-    ):
+    if len(campaigns) > MAX_NAMED_CAMPAIGNS or not all(warehouse.engine.reads_literally(c) for c in campaigns):
         return None
     return campaigns
 
 
-def in_campaigns(campaigns: list[str] | None, target: str, column: str = "campaign_id") -> str:
+def in_campaigns(campaigns: list[str] | None, engine: Engine, column: str = "campaign_id") -> str:
     """A filter on the campaigns of a scope (`true` for None, every campaign), as literals
-    quoted for the engine: Spark SQL escapes a quote with a backslash, DuckDB by doubling it."""
+    quoted for the engine."""
     if campaigns is None:
         return "true"
     if not campaigns:
         return "false"
-    if target == "spark":
-        quoted = ("'" + c.replace("\\", "\\\\").replace("'", "\\'") + "'" for c in campaigns)
-    else:
-        quoted = ("'" + c.replace("'", "''") + "'" for c in campaigns)
-    return f"{column} in ({', '.join(quoted)})"
+    return f"{column} in ({', '.join(engine.literal(c) for c in campaigns)})"
 
 
 def add_counts(totals: dict, key, row: dict) -> None:
@@ -403,8 +396,8 @@ def recount_mismatches(warehouse: WarehouseResource, campaigns: list[str] | None
     None): the mismatches and how many rows were compared."""
     recount: dict = {}
     buckets = email_buckets(warehouse, campaigns)
-    in_scope = in_campaigns(campaigns, warehouse.target)
-    sends_in_scope = in_campaigns(campaigns, warehouse.target, "s.campaign_id")
+    in_scope = in_campaigns(campaigns, warehouse.engine)
+    sends_in_scope = in_campaigns(campaigns, warehouse.engine, "s.campaign_id")
     for bucket in range(buckets):
         for row in warehouse.query(recount_sql(sends_in_scope, buckets, bucket)):
             add_counts(recount, (row["campaign_id"], row["message_id"]), row)

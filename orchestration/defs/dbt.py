@@ -12,7 +12,6 @@ from dbt.version import __version__ as dbt_version
 from packaging import version
 
 from campaign_dw.config import DBT_EXECUTABLE, DBT_PROJECT_DIR
-from campaign_dw.warehouse import connect, drop_tables_missing_columns
 from orchestration.defs.resources import WarehouseResource
 
 # What `dbt parse` reads (dbt_project.yml's paths): a change to any of them, an added or a
@@ -138,10 +137,9 @@ def warehouse_dbt_models(
     args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(warehouse.settings.dbt_vars())]
     if config.full_refresh:
         args.append("--full-refresh")
-    elif warehouse.target == "duckdb":
-        with connect(warehouse.paths.warehouse, config=warehouse.settings.duckdb_config) as con:
-            for table in drop_tables_missing_columns(con):
-                context.log.info(f"{table} is of an earlier layout: rebuilt for every campaign in this build")
+    else:
+        for table in warehouse.engine.drop_outdated_tables():
+            context.log.info(f"{table} is of an earlier layout: rebuilt for every campaign in this build")
     # One target folder per warehouse: dbt keeps its parse state there, and the next run
     # against the same warehouse (same profile) re-parses only what changed.
     invocation = dbt.cli(args, context=context, target_path=warehouse.paths.dbt_target_dir)
@@ -158,7 +156,7 @@ def with_row_counts(events: Iterator, warehouse: WarehouseResource) -> Iterator:
         for event in events:
             seen.append(event)
     finally:
-        counts = _row_counts(seen, warehouse) if warehouse.target == "duckdb" else {}
+        counts = _row_counts(seen, warehouse)
         for event in seen:
             unique_id = _unique_id(event)
             if isinstance(event, dg.Output) and unique_id in counts:
@@ -177,15 +175,7 @@ def _row_counts(events: list, warehouse: WarehouseResource) -> dict[str, int]:
         node = manifest_nodes().get(_unique_id(event) or "")
         if node and node["resource_type"] == "model" and node["config"]["materialized"] != "view":
             tables[node["unique_id"]] = f"{node['schema']}.{node['alias'] or node['name']}"
-    if not tables:
-        return {}
-    rows = warehouse.duckdb_query(
-        " union all ".join(
-            f"select '{unique_id}' as unique_id, count(*) as n from {relation}"
-            for unique_id, relation in tables.items()
-        )
-    )
-    return {r["unique_id"]: r["n"] for r in rows}
+    return warehouse.engine.row_counts(tables)
 
 
 class WarehouseDbtResource(DbtCliResource):

@@ -55,12 +55,8 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         )
     else:
         outcomes = load_directory(settings.landing, settings.paths, settings.duckdb_config).outcomes
-    # The spark target reads raw from Parquet: each new load is written out once.
-    exported = {}
-    if settings.target == "spark":
-        from campaign_dw.spark import export_raw
-
-        exported = export_raw(settings.paths, settings.duckdb_config)
+    # Raw made readable where dbt builds (for Spark, each new load is written out once as Parquet).
+    exported = warehouse.engine.export_raw()
     for outcome in outcomes:
         log = context.log.warning if outcome.status == "refused" else context.log.info
         log(outcome.line())
@@ -73,7 +69,7 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
                 "files_loaded": sum(o.status == "loaded" for o in mine),
                 "files_skipped": sum(o.status == "skipped" for o in mine),
                 "rows_loaded": sum(o.rows for o in mine if o.status == "loaded"),
-                **({"rows_exported_to_spark": exported.get(name, 0)} if settings.target == "spark" else {}),
+                **exported.get(name, {}),
             },
         )
     for outcome in outcomes:

@@ -25,7 +25,8 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from campaign_dw.config import Paths, Settings
-from campaign_dw.warehouse import connect, reader_lock, writer_lock
+from campaign_dw.engine import DuckDBEngine, Engine, engine_for
+from campaign_dw.warehouse import writer_lock
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -45,6 +46,7 @@ class WarehouseResource(dg.ConfigurableResource):
     failure_webhook_url: str = ""
 
     _held: contextlib.ExitStack | None = PrivateAttr(default=None)
+    _engine: Engine | None = PrivateAttr(default=None)
 
     @classmethod
     def from_settings(cls, settings: Settings, **extra) -> WarehouseResource:
@@ -73,6 +75,13 @@ class WarehouseResource(dg.ConfigurableResource):
     def paths(self) -> Paths:
         return self.settings.paths
 
+    @property
+    def engine(self) -> Engine:
+        """The engine dbt builds on (campaign_dw.engine), chosen once from the settings."""
+        if self._engine is None:
+            self._engine = engine_for(self.settings)
+        return self._engine
+
     # --- a run holds the warehouse from start to end ---------------------------------------
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -83,10 +92,7 @@ class WarehouseResource(dg.ConfigurableResource):
             context.log.info(f"taking the warehouse {self.warehouse} (a run in progress on it makes this one wait)")
         held.enter_context(writer_lock(self.paths))
         self._held = held
-        if self.target == "spark":
-            from campaign_dw import spark
-
-            spark.prepare(self.paths)  # where Spark keeps its tables, for dbt and the checks alike
+        self.engine.prepare()
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._held is not None:
@@ -97,21 +103,11 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def duckdb_query(self, sql: str, parameters: list | None = None) -> list[dict]:
         """Rows of a read-only query on the DuckDB warehouse (which holds `raw` on every target)."""
-        with (
-            reader_lock(self.paths),
-            connect(self.paths.warehouse, read_only=True, config=self.settings.duckdb_config) as con,
-        ):
-            cursor = con.execute(sql, parameters or [])
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return DuckDBEngine(self.settings).query(sql, parameters)
 
     def query(self, sql: str) -> list[dict]:
         """Rows of a read-only query on the engine the marts were built on, as dicts."""
-        if self.target == "spark":
-            from campaign_dw import spark
-
-            return spark.query(self.settings, sql)
-        return self.duckdb_query(sql)
+        return self.engine.query(sql)
 
 
 def warehouse_from_environment() -> WarehouseResource:

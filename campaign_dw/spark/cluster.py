@@ -21,8 +21,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from campaign_dw import spark
 from campaign_dw.config import Paths
+from campaign_dw.spark.conf import write_conf
 
 MASTER_CLASS = "org.apache.spark.deploy.master.Master"
 WORKER_CLASS = "org.apache.spark.deploy.worker.Worker"
@@ -167,7 +167,7 @@ def start(
     home = cluster_dir(paths)
     logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    conf_dir = spark.write_conf(home, {"spark.driver.host": HOST, "spark.driver.bindAddress": HOST}, log_level="warn")
+    conf_dir = write_conf(home, {"spark.driver.host": HOST, "spark.driver.bindAddress": HOST}, log_level="warn")
     bin_dir = _spark_home() / "bin"
     env = {
         **os.environ,
