@@ -247,13 +247,12 @@ def test_the_recount_in_buckets_adds_up_to_the_marts(sample_copy, monkeypatch):
     bad, _ = checks.recount_mismatches(warehouse, None)
     assert [(row["key"], list(row["differences"])) for row in bad] == [("('C1', 'M11')", ["emails_clicked"])]
 
-    # After a full build (every campaign recomputed) the recount reads every campaign without
-    # looking up each staged event's campaign; otherwise it reads the changed ones, looked up
-    # once: C4, left out of the touched campaigns, is among them by the sends this build staged.
+    # After a full build (every campaign recomputed) the recount reads every campaign;
+    # otherwise it reads the scope the build recomputed, int_campaigns_touched, looked up once.
     assert checks.changed_campaigns(warehouse) is None
     with duckdb.connect(str(sample_copy.warehouse)) as con:
-        con.execute("delete from intermediate.int_campaigns_touched where campaign_id = 'C4'")
-    assert checks.changed_campaigns(warehouse) == ["C1", "C2", "C3", "C4"]
+        con.execute("delete from intermediate.int_campaigns_touched where campaign_id in ('C2', 'C4')")
+    assert checks.changed_campaigns(warehouse) == ["C1", "C3"]
 
     # A scope of some campaigns recounts theirs only, messages and campaigns (C1 is the wrong
     # one); none, nothing.
@@ -402,3 +401,35 @@ def test_rollup_rule_finds_a_wrong_rate_a_wrong_count_and_a_missing_group():
     assert rollup_mismatches([semantic[0]], semantic, counts, rates)[0]["missing_from"] == "actual"
     recounted = [{**semantic[0], "emails_opened": 30}, semantic[1]]
     assert "emails_opened" in rollup_mismatches(recounted, semantic, counts, rates)[0]["differences"]
+
+
+def test_clicks_without_a_link_count_by_their_url_in_the_models_and_the_recount(sample_copy, tmp_path):
+    """SPEC §2: an email service's click carries a url, no link_id. On M11's footer url
+    (L3, unsubscribe) it is not a click and no open; on a body url (L5) it is, and it is listed
+    under that link. The build's recount, which resolves the url independently, agrees."""
+    landing = tmp_path / "landing" / "email_events"
+    landing.mkdir(parents=True)
+    (landing / "provider_clicks.csv").write_text(
+        "event_id,email_id,event_type,occurred_at,link_id,url,received_at\n"
+        "URL-FOOTER,E11-011,clicked,2026-03-20T10:00:00Z,,https://acme.example/unsubscribe,2026-03-20T10:05:00Z\n"
+        "URL-BODY,E11-012,clicked,2026-03-20T10:00:00Z,,https://acme.example/apply,2026-03-20T10:05:00Z\n"
+    )
+
+    def m11() -> tuple:
+        with duckdb.connect(str(sample_copy.warehouse), read_only=True) as con:
+            counts = con.execute(
+                "select emails_clicked, emails_opened from marts.campaign_message_metrics where message_id = 'M11'"
+            ).fetchone()
+            links = dict(
+                con.execute(
+                    "select link_id, total_clicks from marts.campaign_message_link_clicks where message_id = 'M11'"
+                ).fetchall()
+            )
+        return counts, links
+
+    (clicked, opened), links = m11()
+    outcome = build(sample_copy.with_(landing=landing.parent))
+    assert outcome.status == "success", outcome.problems
+    (clicked_after, opened_after), links_after = m11()
+    assert (clicked_after, opened_after) == (clicked + 1, opened)
+    assert links_after == {**links, "L5": links["L5"] + 1} and "L3" not in links_after

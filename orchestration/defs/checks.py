@@ -272,7 +272,7 @@ def email_buckets(warehouse: WarehouseResource, campaigns: list[str] | None) -> 
 
 # The recount: the same SPEC §3 rules as int_emails_flagged, written independently (per-event
 # flags with FILTER aggregates straight from the de-duplicated facts and the current
-# dimensions), per message. `in_scope` (a condition on s.campaign_id) selects the campaigns to
+# dimensions; a click without a link_id takes its message's first link with its url), per message. `in_scope` (a condition on s.campaign_id) selects the campaigns to
 # recount; `bucket` of `buckets` the emails (a non-negative hash modulo on both engines:
 # Spark's hash is a signed int).
 def recount_sql(in_scope: str = "true", buckets: int = 1, bucket: int = 0) -> str:
@@ -288,9 +288,14 @@ with sends as (
     where {in_bucket("s.email_id")} and {in_scope}
 ),
 events as (
-    select email_id, event_id, event_type, bounce_type, link_id
+    select email_id, event_id, event_type, bounce_type, link_id, url
     from intermediate.int_email_events_deduplicated
     where {in_bucket("email_id")}
+),
+first_link_by_url as (
+    select message_id, url, min(link_id) as link_id
+    from intermediate.int_message_links_current
+    group by message_id, url
 ),
 per_email as (
     select
@@ -306,7 +311,9 @@ per_email as (
         count(e.event_id) filter (where e.event_type = 'spam_reported') > 0 as sp
     from sends s
     left join events e on e.email_id = s.email_id
-    left join intermediate.int_message_links_current l on l.link_id = e.link_id
+    left join first_link_by_url u
+        on e.link_id is null and e.event_type = 'clicked' and u.message_id = s.message_id and u.url = e.url
+    left join intermediate.int_message_links_current l on l.link_id = coalesce(e.link_id, u.link_id)
     group by s.email_id, s.campaign_id, s.message_id
 )
 select
@@ -332,22 +339,6 @@ def latest_build(table: str) -> str:
     return f"{table} where _built_at = (select max(_built_at) from {table})"
 
 
-# The campaigns the latest build could have changed, found two ways: those it recomputed
-# (int_campaigns_touched), and, independently of that model, those with sends or events that
-# it staged (`_built_at` is the start of the dbt run that wrote a row, int_inputs_seen's
-# built_at for this one). A campaign with new data that the incremental models missed is
-# among them.
-THIS_BUILD = "(select built_at from intermediate.int_inputs_seen)"
-CHANGED_CAMPAIGNS = f"""
-    select campaign_id from intermediate.int_campaigns_touched
-    union
-    select campaign_id from intermediate.int_email_sends_deduplicated where _built_at = {THIS_BUILD}
-    union
-    select campaign_id from intermediate.int_email_sends_deduplicated
-    where email_id in (select email_id from intermediate.int_email_events_deduplicated where _built_at = {THIS_BUILD})
-"""
-
-
 # A campaign id the engine may read otherwise than written in a literal (Engine.reads_literally)
 # is recounted with every campaign instead of being named.
 # Beyond this many changed campaigns the recount reads every campaign (nearly the same work)
@@ -356,19 +347,21 @@ MAX_NAMED_CAMPAIGNS = 10_000
 
 
 def changed_campaigns(warehouse: WarehouseResource) -> list[str] | None:
-    """The campaigns the recount reads after a build, looked up once (each of its queries, one
-    per bucket of emails, names them as literals), or None (every campaign) when the build
-    recomputed every current campaign (a full build). The recount reads current campaigns
-    only, so both give the same rows; but after a full build CHANGED_CAMPAIGNS would look up
-    every staged event's email (on a large warehouse more than the memory_limit holds). Also
-    None, a superset, when naming them is not safe or not worth it (see above)."""
+    """The campaigns the recount reads after a build: the scope the build recomputed
+    (intermediate.int_campaigns_touched, decided once for the models and this check alike),
+    looked up once (each of its queries, one per bucket of emails, names them as literals), or
+    None (every campaign) when the build recomputed every current campaign (a full build):
+    the recount reads current campaigns only, so both give the same rows. Also None, a
+    superset, when naming them is not safe or not worth it (see above)."""
     untouched = warehouse.query(
         "select count(*) as campaigns from intermediate.int_campaigns_current "
         "where campaign_id not in (select campaign_id from intermediate.int_campaigns_touched)"
     )
     if not untouched[0]["campaigns"]:
         return None
-    campaigns = sorted(r["campaign_id"] for r in warehouse.query(CHANGED_CAMPAIGNS) if r["campaign_id"] is not None)
+    campaigns = sorted(
+        r["campaign_id"] for r in warehouse.query("select campaign_id from intermediate.int_campaigns_touched")
+    )
     if len(campaigns) > MAX_NAMED_CAMPAIGNS or not all(warehouse.engine.reads_literally(c) for c in campaigns):
         return None
     return campaigns
