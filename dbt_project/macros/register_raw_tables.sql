@@ -1,6 +1,6 @@
 {#-
   On Spark, the raw tables are the Parquet files campaign-dw exports from each load
-  ($CAMPAIGN_DW_SPARK_RAW/<table>/, see campaign_dw/spark.py): registered as tables of schema
+  ($CAMPAIGN_DW_SPARK_RAW/<table>/, see campaign_dw/spark/raw.py): registered as tables of schema
   `raw` at the start of every run, created afresh so that files added since, and new
   columns, are read. On DuckDB the loader writes schema `raw` (views over the landing store)
   itself: nothing to do.
