@@ -82,6 +82,8 @@ def test_build_again_with_nothing_new_changes_nothing(sample_warehouse, tmp_path
     assert info["last_run_status"] == "success" and info["last_run_time"] and info["serving_is_current"]
     assert info["last_publish"]["run_id"] == info["last_run"]["run_id"]
     assert info["last_publish"]["rows"]["campaign_metrics"] == 4
+    # Nothing new: the build recomputed no campaign, and says so.
+    assert info["last_build_scope"]["campaigns_recomputed"] == 0 and info["last_build_scope"]["by_reason"] == {}
 
 
 def test_a_landing_folder_that_does_not_exist_is_a_clear_error(tmp_path):

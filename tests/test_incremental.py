@@ -11,6 +11,7 @@ from conftest import build, generated_batches, query
 from campaign_dw.config import Settings
 from campaign_dw.loader import load_directory
 from campaign_dw.serving import MART_TABLES
+from orchestration.status import info
 
 pytestmark = pytest.mark.slow
 
@@ -149,6 +150,13 @@ def test_incremental_batches_equal_one_full_build_and_recompute_only_touched_cam
     touched = query(incremental.warehouse, "select count(*) from intermediate.int_campaigns_touched")[0][0]
     campaigns = query(incremental.warehouse, "select count(*) from intermediate.int_campaigns_current")[0][0]
     assert 0 < touched < campaigns
+    # The scope, by reason, as the operator sees it (campaign-dw info, the asset in the UI).
+    scope = info(incremental.paths)["last_build_scope"]
+    by_reason = dict(
+        query(incremental.warehouse, "select reason, count(*) from intermediate.int_campaigns_touched group by reason")
+    )
+    assert scope["campaigns_recomputed"] == touched and scope["by_reason"] == by_reason
+    assert {"new send", "new event", "message changed"} <= set(by_reason), by_reason
 
     full = Settings(warehouse=tmp_path / "full" / "warehouse.duckdb")
     for folder in batches:

@@ -157,11 +157,45 @@ def with_row_counts(events: Iterator, warehouse: WarehouseResource) -> Iterator:
             seen.append(event)
     finally:
         counts = _row_counts(seen, warehouse)
+        built = {_unique_id(event) for event in seen if isinstance(event, dg.Output)}
+        scope = _scope_metadata(warehouse) if SCOPE_MODEL in built else {}
         for event in seen:
             unique_id = _unique_id(event)
             if isinstance(event, dg.Output) and unique_id in counts:
                 event = event.with_metadata({**event.metadata, "dagster/row_count": counts[unique_id]})
+            if isinstance(event, dg.Output) and unique_id == SCOPE_MODEL:
+                event = event.with_metadata({**event.metadata, **scope})
             yield event
+
+
+# The model that decides which campaigns a build recomputes (docs/incremental.md).
+SCOPE_MODEL = "model.campaign_dw.int_campaigns_touched"
+
+
+def _scope_metadata(warehouse: WarehouseResource) -> dict:
+    """What this build recomputed, shown on int_campaigns_touched's materialization in the UI
+    and by `campaign-dw info`: how many campaigns, by reason, and the state the build started
+    from (build_state: with it, `dbt compile` of a model gives the SQL the build ran)."""
+    by_reason = {
+        r["reason"]: r["campaigns"]
+        for r in warehouse.query(
+            "select reason, count(*) as campaigns from intermediate.int_campaigns_touched "
+            "group by reason order by campaigns desc, reason"
+        )
+    }
+    state = warehouse.query("select last_completed_build, watermarks from intermediate.build_state")
+    return {
+        "campaigns_recomputed": dg.MetadataValue.int(sum(by_reason.values())),
+        "recomputed_by_reason": dg.MetadataValue.json(by_reason),
+        "started_from": dg.MetadataValue.json(
+            {
+                "last_completed_build": json.loads(state[0]["last_completed_build"]),
+                "watermarks": json.loads(state[0]["watermarks"]),
+            }
+            if state
+            else {}
+        ),
+    }
 
 
 def _unique_id(event) -> str | None:
