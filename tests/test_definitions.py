@@ -44,7 +44,11 @@ def test_lineage_reads_raw_staging_intermediate_marts_serving(graph):
 
     assert parents("raw/email_events") == {"landing/raw_files"}
     assert parents("staging/stg_recruiting__email_events") == {"raw/email_events"}
-    assert parents("intermediate/int_email_events_deduplicated") == {"staging/stg_recruiting__email_events"}
+    # (and the state the build started from: its watermark)
+    assert parents("intermediate/int_email_events_deduplicated") == {
+        "staging/stg_recruiting__email_events",
+        "intermediate/build_state",
+    }
     assert parents("marts/campaign_metrics") == {
         "intermediate/int_message_emails_counted",
         "intermediate/int_campaigns_current",
