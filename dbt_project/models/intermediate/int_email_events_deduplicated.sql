@@ -11,7 +11,7 @@
 -- From the typed events past the watermark (valid ones only), the first copy of each event
 -- received, unless that event is here already. A full build (no watermark, nothing here)
 -- gives the first copy overall: the same rows.
--- Memory decides the shape (100M events under an 8 GB memory_limit, README "Benchmark"):
+-- Memory decides the shape (the largest benchmark size under its memory_limit, benchmarks/README.md):
 -- - Grouping every key is the one large aggregate. It groups the bare staged key, valid
 --   copies or not: over the validity filter the same grouping ran out of memory at 100M.
 --   Keys received once (most) are dropped there; a key received more than once is a

@@ -1,9 +1,9 @@
 {#- The grain of an incremental table (a column, or a combination of `columns`), checked where
     a build can break it: each key among the rows this build wrote is in one row of the
     whole table. Rows of earlier builds were checked by their own builds, so a build checks
-    what it added against history instead of grouping all of history again (at 100M events
-    that was half a minute per table and build); a build that added nothing checks nothing
-    (not even a join with no rows on one side: 1.3 s for the message heatmap's cells at 10M).
+    what it added against history instead of grouping all of history again (which grows with
+    the history, every build: benchmarks/README.md); a build that added nothing checks nothing
+    (not even a join with no rows on one side, which still scans the table).
     When this build wrote every row (a full build), that is a plain unique test. Needs the
     model's `_built_at` column (macros/incremental.sql). This project's own: dbt_utils'
     unique_combination_of_columns (the full build's case) checks the whole table every time. -#}
