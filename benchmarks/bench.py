@@ -96,7 +96,10 @@ def phases(dagster_home: Path, started: float, seconds: float, results: list[dic
     from dagster import DagsterEventType, DagsterInstance
 
     with DagsterInstance.from_config(str(dagster_home)) as instance:
-        run_id = instance.get_runs(limit=1)[0].run_id
+        latest = instance.get_run_records(limit=1)[0]
+        if latest.create_timestamp.timestamp() < started:
+            return {}  # no run: the build found nothing new and ended at once
+        run_id = latest.dagster_run.run_id
         marks, steps = {}, {}
         for record in instance.all_logs(run_id):
             kind = record.dagster_event_type
@@ -137,7 +140,7 @@ def build(landing: Path, env: dict) -> tuple[float, float, list[tuple[str, float
     results = dbt_results(started, Path(env["CAMPAIGN_DW_WAREHOUSE"]))
     warehouse = Path(env["CAMPAIGN_DW_WAREHOUSE"])
     split = phases(warehouse.with_name(f"{warehouse.stem}_dagster"), started, seconds, results)
-    progress("  phases: " + ", ".join(f"{name} {value:.1f} s" for name, value in split.items()))
+    progress("  phases: " + (", ".join(f"{name} {value:.1f} s" for name, value in split.items()) or "no run"))
     return seconds, rss, slowest_steps(results), split
 
 
@@ -395,7 +398,8 @@ def write_results(report: list[str], results: list[dict], sizes: list[int]) -> P
     for r in results:
         text += ["", f"{r['events']:,} events, phases of each build (s):"]
         text += [
-            f"- {build}: " + ", ".join(f"{name} {value:.1f}" for name, value in split.items())
+            f"- {build}: "
+            + (", ".join(f"{name} {value:.1f}" for name, value in split.items()) or "no run (nothing new)")
             for build, split in r["phases"].items()
         ]
         text += [

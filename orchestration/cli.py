@@ -21,6 +21,7 @@ import duckdb
 
 from campaign_dw import config
 from campaign_dw.config import Settings
+from campaign_dw.providers import PROVIDERS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         "--target", choices=config.TARGETS, help="the engine dbt builds on (default: $CAMPAIGN_DW_TARGET or duckdb)"
     )
 
-    generate = commands.add_parser("generate", help="write deterministic synthetic raw data (Parquet)")
+    generate = commands.add_parser(
+        "generate", help="write deterministic synthetic raw data (Parquet; the events optionally as an email service's)"
+    )
     generate.add_argument("--out", type=Path, required=True)
     generate.add_argument("--events", type=int, default=100_000, help="about how many events (default 100000)")
     generate.add_argument("--seed", type=int, default=42)
@@ -55,6 +58,13 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=0,
         help="write later batch N (new emails, late and duplicate events of earlier ones); 0 = the first batch",
+    )
+    generate.add_argument(
+        "--format",
+        choices=("native", *PROVIDERS),
+        default="native",
+        help="the events as SPEC §2 Parquet (native) or as an email service sends them, in DIR/<service>/ "
+        "(the email_id in its metadata under $CAMPAIGN_DW_EMAIL_ID_KEY or email_id; SPEC §2c)",
     )
 
     ui = commands.add_parser("ui", help="start the Dagster UI on localhost, with this warehouse's Dagster instance")
@@ -157,7 +167,7 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
     from campaign_dw.loader import load_directory
 
     try:
-        report = load_directory(args.directory, settings.paths, settings.duckdb_config)
+        report = load_directory(args.directory, settings.paths, settings.duckdb_config, settings.email_id_key)
     except FileNotFoundError as error:
         print(f"campaign-dw load: {error}", file=sys.stderr)
         return 2
@@ -170,6 +180,7 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> int:
+    from campaign_dw.build_record import nothing_new
     from campaign_dw.engine import engine_for
     from campaign_dw.serving import print_summary
     from orchestration.build import run_build
@@ -182,6 +193,13 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
     elif not settings.landing.is_dir():
         print(f"campaign-dw build: the landing folder {settings.landing} is not a directory", file=sys.stderr)
         return 2
+    if not args.full_refresh and (last := nothing_new(settings)):
+        print(
+            f"nothing new since build {last['run_id']} (completed {last['completed_at']}): no new files or raw "
+            "rows, no definition or setting changed; serving left as it is (--full-refresh rebuilds anyway)"
+        )
+        print_summary(settings.paths)
+        return 0
     outcome, log_file = run_build(settings, full_refresh=args.full_refresh, verbose=args.verbose)
     for line in outcome.warnings + outcome.problems:
         print(line, file=sys.stderr)
@@ -201,7 +219,14 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
 def _generate(args: argparse.Namespace, settings: Settings) -> int:
     from campaign_dw.generate import generate as write_synthetic
 
-    summary = write_synthetic(args.out, events=args.events, seed=args.seed, increment=args.increment)
+    summary = write_synthetic(
+        args.out,
+        events=args.events,
+        seed=args.seed,
+        increment=args.increment,
+        fmt=args.format,
+        email_id_key=settings.email_id_key,
+    )
     print(json.dumps(summary, indent=2))
     return 0
 

@@ -85,6 +85,24 @@ def test_build_again_with_nothing_new_changes_nothing(sample_warehouse, tmp_path
     # Nothing new: the build recomputed no campaign, and says so.
     assert info["last_build_scope"]["campaigns_recomputed"] == 0 and info["last_build_scope"]["by_reason"] == {}
 
+    # That build completed: the next one, with nothing new since, ends at once, runs nothing
+    # and leaves serving as it is; a new file makes the next build run again.
+    again = run("--warehouse", str(warehouse), "build")
+    assert again.returncode == 0, again.stderr
+    assert f"nothing new since build {info['last_run']['run_id']}" in again.stdout
+    assert "C1         Backend engineers Q1" in again.stdout
+    assert json.loads(run("--warehouse", str(warehouse), "info").stdout)["last_run"] == info["last_run"]
+    assert marts(tmp_path / "warehouse_serving.duckdb") == before
+    late = tmp_path / "late" / "email_events"
+    late.mkdir(parents=True)
+    (late / "late.csv").write_text(
+        "event_id,email_id,event_type,occurred_at,received_at\n"
+        "LATE,E11-060,replied,2026-03-20T10:00:00Z,2026-03-20T10:05:00Z\n"
+    )
+    assert run("load", str(late.parent), env={"CAMPAIGN_DW_WAREHOUSE": str(warehouse)}).returncode == 0
+    built = run("--warehouse", str(warehouse), "build")
+    assert built.returncode == 0 and "checks passed" in built.stdout, built.stderr
+
 
 def test_a_landing_folder_that_does_not_exist_is_a_clear_error(tmp_path):
     built = run("--warehouse", str(tmp_path / "w.duckdb"), "build", "--landing", str(tmp_path / "missing"))

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from campaign_dw.build_record import nothing_new
 from orchestration.defs.checks import drift_job
+from orchestration.defs.freshness import raw_freshness
 from orchestration.defs.resources import WarehouseResource
 from orchestration.runs import report
 
@@ -20,14 +22,24 @@ warehouse_job = dg.define_asset_job(
     "publish to serving.",
 )
 
-warehouse_schedule = dg.ScheduleDefinition(
+FRESHNESS_CHECKS = list(raw_freshness.check_keys)
+
+
+@dg.schedule(
     name="warehouse_schedule",
     job=warehouse_job,
     cron_schedule=os.environ.get("CAMPAIGN_DW_SCHEDULE", "0 * * * *"),  # hourly by default
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Runs warehouse_job every hour (cron: $CAMPAIGN_DW_SCHEDULE), new files or not.",
+    description="Runs warehouse_job every hour (cron: $CAMPAIGN_DW_SCHEDULE); when nothing is new since the last "
+    "completed build (campaign_dw/build_record.py), only the feeds' freshness checks.",
 )
+def warehouse_schedule(context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource):
+    if nothing_new(warehouse.settings):
+        # A feed that stopped delivering is exactly when nothing is new: still say so.
+        return dg.RunRequest(asset_selection=[], asset_check_keys=FRESHNESS_CHECKS, tags={"nothing_new": "true"})
+    return dg.RunRequest()
+
 
 drift_schedule = dg.ScheduleDefinition(
     name="drift_schedule",

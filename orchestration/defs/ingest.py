@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from campaign_dw import build_record
 from campaign_dw.loader import load_directory, prepare_raw
 from campaign_dw.raw_contract import RAW_TABLES
 from orchestration.defs.resources import WarehouseResource
@@ -13,6 +14,9 @@ LANDING_FILES = dg.AssetSpec(
     description="Raw files (CSV/Parquet, SPEC §2) in the landing folder the operator named "
     "(`--landing`, $CAMPAIGN_DW_LANDING, or the warehouse resource's `landing`).",
 )
+
+# The job that loads and builds everything (orchestration/defs/automation.py).
+WAREHOUSE_JOB = "warehouse_job"
 
 NO_LANDING = (
     "no landing folder named (campaign-dw build --landing DIR, or CAMPAIGN_DW_LANDING): "
@@ -44,6 +48,9 @@ NO_LANDING = (
 def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     settings = warehouse.settings
     outcomes = []
+    if context.run.job_name == WAREHOUSE_JOB:
+        # What this run starts from, before it loads (campaign_dw/build_record.py).
+        build_record.begin(settings, context.run.run_id)
     if settings.landing is None:
         context.log.info(NO_LANDING)
         prepare_raw(settings.paths, settings.duckdb_config)
@@ -54,7 +61,9 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
             "set --landing / CAMPAIGN_DW_LANDING to the folder raw files arrive in"
         )
     else:
-        outcomes = load_directory(settings.landing, settings.paths, settings.duckdb_config).outcomes
+        outcomes = load_directory(
+            settings.landing, settings.paths, settings.duckdb_config, settings.email_id_key
+        ).outcomes
     # Raw made readable where dbt builds (for Spark, each new load is written out once as Parquet).
     exported = warehouse.engine.export_raw()
     for outcome in outcomes:

@@ -2,8 +2,10 @@
 
 import dagster as dg
 
+from campaign_dw import build_record
 from campaign_dw.serving import MART_TABLES, publish
 from orchestration.defs.dbt import mart_descriptions, project_vars
+from orchestration.defs.ingest import WAREHOUSE_JOB
 from orchestration.defs.resources import WarehouseResource
 
 # Any run that rebuilds a mart (an asset page's "Materialize", say) is followed by a publish
@@ -37,6 +39,12 @@ def serving_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         definitions=project_vars(),
         parquet_grace_seconds=warehouse.parquet_grace_seconds,
     )
+    if context.run.job_name == WAREHOUSE_JOB:
+        # The whole job completed: a build with nothing new can now end at once.
+        reconciled = warehouse.query("select table_name, last_raw_row_id from audit.raw_row_reconciliation")
+        build_record.complete(
+            warehouse.settings, context.run.run_id, {r["table_name"]: r["last_raw_row_id"] for r in reconciled}
+        )
     return dg.MaterializeResult(
         metadata={
             "serving_database": dg.MetadataValue.path(str(warehouse.paths.serving_database)),
