@@ -18,7 +18,6 @@ copy, described by the dbt docs the serving copy carries as comments.
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import re
@@ -90,7 +89,7 @@ class Rate:
 class Definitions:
     counts: tuple[Count, ...]
     rates: tuple[Rate, ...]
-    source: str  # where they were read: the semantic layer or the macro
+    source: str  # where they were read
 
 
 def _label(name: str) -> str:
@@ -98,8 +97,8 @@ def _label(name: str) -> str:
 
 
 def read_definitions(manifest_path: Path) -> Definitions:
-    """The counts and rates of the dbt manifest: its semantic layer's when it has ratio
-    metrics, else the email_metrics macros'."""
+    """The counts and rates of the dbt manifest's semantic layer (its measures and ratio
+    metrics), refused with the reason where a BI tool's saved SUM metrics cannot hold them."""
     manifest_path = Path(manifest_path)
     try:
         manifest = json.loads(manifest_path.read_text())
@@ -110,9 +109,12 @@ def read_definitions(manifest_path: Path) -> Definitions:
     except ValueError as error:
         raise DefinitionError(f"the dbt manifest {manifest_path} is not JSON: {error}") from None
     ratios = [m for m in (manifest.get("metrics") or {}).values() if m.get("type") == "ratio"]
-    if ratios:
-        return _from_semantic_layer(manifest, ratios)
-    return _from_macros(manifest, manifest_path)
+    if not ratios:
+        raise DefinitionError(
+            f"the dbt manifest {manifest_path} defines no ratio metrics "
+            "(dbt_project/models/semantic/semantic_layer.yml): prepare it with `campaign-dw parse`"
+        )
+    return _from_semantic_layer(manifest, ratios)
 
 
 def _from_semantic_layer(manifest: dict, ratios: list[dict]) -> Definitions:
@@ -174,46 +176,6 @@ def _from_semantic_layer(manifest: dict, ratios: list[dict]) -> Definitions:
         if (m.get("agg") or "").lower() == "sum"
     )
     return Definitions(counts, rates, "the dbt semantic layer (ratio metrics)")
-
-
-def _macro_source(manifest: dict, name: str, manifest_path: Path) -> str:
-    project = (manifest.get("metadata") or {}).get("project_name")
-    macro = (manifest.get("macros") or {}).get(f"macro.{project}.{name}")
-    if not macro or not macro.get("macro_sql"):
-        raise DefinitionError(f"the dbt manifest {manifest_path} has neither ratio metrics nor the macro {name}()")
-    return macro["macro_sql"]
-
-
-def _returned_dict(source: str, name: str) -> str:
-    """The `{...}` literal a macro hands to return()."""
-    start = source.find("return(")
-    opening = source.find("{", start) if start >= 0 else -1
-    if opening < 0:
-        raise DefinitionError(f"macro {name}() returns no dict")
-    depth = 0
-    for index in range(opening, len(source)):
-        depth += {"{": 1, "}": -1}.get(source[index], 0)
-        if depth == 0:
-            return source[opening : index + 1]
-    raise DefinitionError(f"macro {name}(): unbalanced braces in its dict")
-
-
-def _from_macros(manifest: dict, manifest_path: Path) -> Definitions:
-    rates_source = _macro_source(manifest, "email_rate_definitions", manifest_path)
-    try:
-        table = ast.literal_eval(_returned_dict(rates_source, "email_rate_definitions"))
-    except (SyntaxError, ValueError) as error:
-        raise DefinitionError(f"macro email_rate_definitions(): its dict is not a plain literal ({error})") from None
-    rates = []
-    for name, pair in table.items():
-        if not (isinstance(pair, tuple) and len(pair) == 2 and all(_IDENTIFIER.fullmatch(str(p)) for p in pair)):
-            raise DefinitionError(f"macro email_rate_definitions(): {name!r} is not (numerator, denominator)")
-        rates.append(Rate(name, pair[0], pair[1], _label(name)))
-    # The counts' keys (their values are SQL per email, calls to flag(): not literals).
-    counts_source = _returned_dict(_macro_source(manifest, "email_counts", manifest_path), "email_counts")
-    names = re.findall(r"'([A-Za-z_][A-Za-z0-9_]*)'\s*:", counts_source)
-    counts = tuple(Count(n, n, _label(n)) for n in names)
-    return Definitions(counts, tuple(rates), "macros/email_metrics.sql email_rate_definitions()")
 
 
 # ---- the serving copy ---------------------------------------------------------------------
