@@ -6,10 +6,9 @@ definition (SUM(numerator) / SUM(denominator)) rather than a rate column it woul
 the export writes each rate as a saved metric over the additive fact `email_counts_daily` (and
 over the metric marts, whose counts add up across campaigns and messages too).
 
-Where the definitions come from (nothing here writes a rate): the dbt manifest. Its semantic
-layer (ratio metrics -> simple metrics -> sum measures and their `expr`) when it has one;
-otherwise the macro `email_rate_definitions()` of macros/email_metrics.sql, the dict the marts'
-rate columns are computed from, read from the manifest's copy of the macro's source.
+Where the definitions come from (nothing here writes a rate): the dbt manifest's semantic layer
+(ratio metrics -> simple metrics -> sum measures and their `expr`), which the build's
+`rollup_equals_the_semantic_layer` check holds equal to the marts' rate columns.
 
 `superset_bundle` writes a Superset import bundle (`superset import-datasources -p OUT.zip`):
 the serving database (read-only) and one dataset per mart with every column of the serving
