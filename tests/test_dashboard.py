@@ -775,3 +775,21 @@ def test_all_campaigns_on_a_serving_copy_without_the_rollup_says_so(sample_servi
     warehouse = copy_serving(sample_serving, tmp_path, ["drop table marts.metrics_rollup"])
     at = run_app(monkeypatch, warehouse, view="all")
     assert any("metrics_rollup" in w.value for w in at.warning)
+
+
+def test_the_rates_help_text_follows_the_semantic_layer():
+    """The page explains each rate as numerator / denominator: the pairs it names are the
+    semantic layer's (the one place the definitions are written), so they cannot drift."""
+    from campaign_dw import bi
+    from campaign_dw.config import DBT_PROJECT_DIR
+
+    defined = {
+        r.name: (r.numerator, r.denominator)
+        for r in bi.read_definitions(DBT_PROJECT_DIR / "target" / "manifest.json").rates
+    }
+    shown = {}
+    for metric in (m for group in data.METRIC_GROUPS.values() for m in group if m.is_rate):
+        shown[metric.column] = (metric.numerator, metric.denominator)
+        if metric.people_column:
+            shown[metric.people_column] = (metric.people_numerator, metric.people_denominator)
+    assert shown and shown.items() <= defined.items()
