@@ -2,13 +2,17 @@
 
 Each adapter turns one provider event (a parsed JSON object, in the shape the provider
 documents) into one row in the ``email_events`` layout, every value as text (or None), plus
-``provider`` and ``provider_event`` (the provider's own event name). Classification, not
-rejection, happens here: a row whose ``event_type`` is None is a provider event with no
-meaning in this warehouse ("not counted: <provider> <event>"), a row whose ``email_id`` is
-None lacks the metadata key; staging's quarantine rules give both their reason, so every
-provider event stays accounted for.
+``provider``, ``provider_event`` (the provider's own event name) and ``provider_payload`` (the
+event as the provider sent it, as JSON). Classification, not rejection, happens here: a row
+whose ``event_type`` is None is a provider event with no meaning in this warehouse, a row whose
+``email_id`` is None lacks the metadata key; staging's quarantine rules give both their reason
+("not counted: <provider> <event>", "missing email_id: ..."), so every provider event stays
+accounted for. The loader (campaign_dw/loader.py) lands each file of ``DIR/<provider>/`` as
+these rows; the mapping is documented in docs/feeds.md.
 
-Not wired into the loader yet (issue 30): ``campaign-dw load`` does not read these folders.
+A file is refused whole (``MalformedFeed``) when it is not JSON, a JSON array or NDJSON, or
+when a document in it is not an event of its provider (no event name where the provider always
+gives one): such a file is in the wrong folder or broken, and loading part of it would hide that.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 PROVIDERS = ("sendgrid", "mailgun", "ses", "postmark")
+NAMES = {"sendgrid": "SendGrid", "mailgun": "Mailgun", "ses": "Amazon SES", "postmark": "Postmark"}
 COLUMNS = (
     "event_id",
     "email_id",
@@ -33,11 +38,17 @@ COLUMNS = (
     "machine_open",
     "provider",
     "provider_event",
+    "provider_payload",
 )
 
 
 class MalformedFeed(ValueError):
-    """The file is not JSON, a JSON array, or NDJSON: it is refused whole."""
+    """The file is not JSON, a JSON array or NDJSON, or holds something that is not an event of
+    its provider: it is refused whole. ``detail`` says what, without the file's name."""
+
+    def __init__(self, name: str, detail: str):
+        super().__init__(f"{name}: {detail}")
+        self.detail = detail
 
 
 def parse_documents(text: str, name: str = "<file>") -> list[Any]:
@@ -55,7 +66,7 @@ def parse_documents(text: str, name: str = "<file>") -> list[Any]:
             try:
                 docs.append(json.loads(line))
             except json.JSONDecodeError as error:
-                raise MalformedFeed(f"{name}: not JSON, a JSON array or NDJSON (line {number}: {error.msg})") from None
+                raise MalformedFeed(name, f"not JSON, a JSON array or NDJSON (line {number}: {error.msg})") from None
     out: list[Any] = []
     for doc in docs:
         out.extend(doc if isinstance(doc, list) else [doc])
@@ -63,16 +74,31 @@ def parse_documents(text: str, name: str = "<file>") -> list[Any]:
 
 
 def _time(value: Any) -> str | None:
-    """Unix seconds (int, fractional, or as text) or ISO 8601 -> ISO 8601 UTC text."""
+    """A provider's timestamp -> ISO 8601 in UTC with at most microseconds, the shape staging
+    parses: Unix seconds (int, fractional, or as text), or ISO 8601 with any offset (Postmark
+    gives seven fractional digits; without an offset it is UTC, SPEC §2). Anything else is
+    kept as it came, and staging quarantines the row ("occurred_at does not parse")."""
     if value is None or value == "":
         return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, tz=UTC).isoformat()
-    text = str(value)
+    if isinstance(value, bool):
+        return _text(value)
+    text = str(value).strip()
     try:
-        return datetime.fromtimestamp(float(text), tz=UTC).isoformat()
+        seconds = float(value) if isinstance(value, (int, float)) else float(text)
     except ValueError:
-        return text  # ISO as given; staging parses it or quarantines the row
+        pass
+    else:
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC).isoformat()
+        except (OverflowError, OSError, ValueError):  # out of range (milliseconds, say), NaN
+            return text
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).isoformat()
 
 
 def _text(value: Any) -> str | None:
@@ -80,23 +106,50 @@ def _text(value: Any) -> str | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
     return str(value)
 
 
 def _derived_id(provider: str, message_id: Any, event: str, timestamp: Any, url: Any) -> str:
-    # Deterministic so a webhook delivered twice gets the same event_id and counts once.
+    # Deterministic, from what the provider sends each time it delivers the event: a webhook
+    # delivered twice (or an SES record that came bare and in an SNS envelope) counts once.
     key = json.dumps([provider, _text(message_id), event, _text(timestamp), _text(url)])
     return f"{provider}:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
 
 
-def _row(provider: str, provider_event: str, **values: Any) -> dict[str, str | None]:
+def _payload(doc: Any) -> str:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+def _row(provider: str, provider_event: str, payload: Any, **values: Any) -> dict[str, str | None]:
     row = {c: None for c in COLUMNS}
     row.update({k: _text(v) for k, v in values.items()})
     row["provider"] = provider
     row["provider_event"] = provider_event
+    row["provider_payload"] = _payload(payload)
     return row
 
 
+def _event_name(doc: dict, field: str, provider: str) -> str:
+    name = doc.get(field)
+    if name is None or isinstance(name, (dict, list)) or str(name).strip() == "":
+        raise MalformedFeed("<file>", f"not an event of {NAMES[provider]} (no {field!r}): {_payload(doc)[:120]}")
+    return str(name)
+
+
+def _metadata(values: Any, key: str) -> Any:
+    """The email_id in a provider's custom metadata (an object; Mailgun's legacy webhooks gave
+    it as a JSON string)."""
+    if isinstance(values, str):
+        try:
+            values = json.loads(values)
+        except json.JSONDecodeError:
+            return None
+    return values.get(key) if isinstance(values, dict) else None
+
+
+# SendGrid Event Webhook (twilio.com/docs/sendgrid/for-developers/tracking-events/event).
 _SENDGRID = {
     "delivered": "delivered",
     "open": "opened",
@@ -109,22 +162,28 @@ _SENDGRID = {
 }
 
 
-def sendgrid(event: dict, key: str) -> Iterator[dict]:
-    name = str(event.get("event"))
-    # SendGrid sends "bounce" and "blocked" as event names in newer payloads, and
-    # event=bounce with type=blocked in older ones.
+def sendgrid(event: dict, key: str, payload: Any = None) -> Iterator[dict]:
+    name = _event_name(event, "event", "sendgrid")
     kind = _SENDGRID.get(name)
     bounce = None
     if kind == "bounced":
+        # One event, "bounce", with "type": "bounce" (a permanent denial, hard) or "blocked" (a
+        # temporary one, soft). An event named "blocked" is read as the block it names.
         bounce = "soft" if name == "blocked" or event.get("type") == "blocked" else "hard"
     event_id = event.get("sg_event_id") or _derived_id(
         "sendgrid", event.get("sg_message_id"), name, event.get("timestamp"), event.get("url")
     )
+    # Custom args (v3 Mail Send) and unique args (SMTP API) arrive as top-level fields of the
+    # event; an object under custom_args / unique_args is read too.
+    email_id = event.get(key)
+    if email_id is None:
+        email_id = _metadata(event.get("custom_args"), key) or _metadata(event.get("unique_args"), key)
     yield _row(
         "sendgrid",
         name,
+        event if payload is None else payload,
         event_id=event_id,
-        email_id=event.get(key),
+        email_id=email_id,
         event_type=kind,
         occurred_at=_time(event.get("timestamp")),
         bounce_type=bounce,
@@ -134,6 +193,8 @@ def sendgrid(event: dict, key: str) -> Iterator[dict]:
     )
 
 
+# Mailgun webhooks (documentation.mailgun.com/docs/mailgun/user-manual/webhooks/webhook-payloads)
+# and the events API, whose pages hold the same event objects under "items".
 _MAILGUN = {
     "delivered": "delivered",
     "opened": "opened",
@@ -144,34 +205,45 @@ _MAILGUN = {
 }
 
 
-def mailgun(doc: dict, key: str) -> Iterator[dict]:
+def mailgun(doc: dict, key: str, payload: Any = None) -> Iterator[dict]:
     if isinstance(doc.get("items"), list):  # an events API page
         for item in doc["items"]:
+            if not isinstance(item, dict):
+                raise MalformedFeed("<file>", f"an events API page holds {type(item).__name__}, not an event")
             yield from mailgun(item, key)
         return
     event = doc.get("event-data", doc)
-    name = str(event.get("event"))
+    if not isinstance(event, dict):
+        raise MalformedFeed("<file>", "not an event of Mailgun (event-data is not an object)")
+    name = _event_name(event, "event", "mailgun")
     kind = _MAILGUN.get(name)
     bounce = None
     if kind == "bounced":
         bounce = "hard" if event.get("severity") == "permanent" else "soft"
-    message_id = (event.get("message") or {}).get("headers", {}).get("message-id")
+    message_id = ((event.get("message") or {}).get("headers") or {}).get("message-id")
     event_id = event.get("id") or _derived_id("mailgun", message_id, name, event.get("timestamp"), event.get("url"))
     client = event.get("client-info") or {}
+    # client-info.bot names the machine that opened (apple, gmail, generic); empty: none.
+    bot = client.get("bot") if isinstance(client, dict) else None
+    machine_open = None if bot is None or kind != "opened" else bool(str(bot).strip())
     yield _row(
         "mailgun",
         name,
+        doc if payload is None else payload,
         event_id=event_id,
-        email_id=(event.get("user-variables") or {}).get(key),
+        email_id=_metadata(event.get("user-variables"), key),
         event_type=kind,
         occurred_at=_time(event.get("timestamp")),
         bounce_type=bounce,
         url=event.get("url") if kind == "clicked" else None,
-        user_agent=client.get("user-agent"),
-        machine_open=client.get("bot") if kind == "opened" else None,
+        user_agent=client.get("user-agent") if isinstance(client, dict) else None,
+        machine_open=machine_open,
     )
 
 
+# Amazon SES event publishing (docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-examples.html,
+# ...-firehose-examples.html): the same record bare, as an SNS notification's Message, or
+# one a line from Firehose.
 _SES = {
     "Delivery": "delivered",
     "Open": "opened",
@@ -179,38 +251,57 @@ _SES = {
     "Bounce": "bounced",
     "Complaint": "spam_reported",
 }
+# The object that holds an event's details, by eventType (Rendering Failure's is "failure").
+_SES_DETAIL = {"Rendering Failure": "failure"}
 
 
-def ses(doc: dict, key: str) -> Iterator[dict]:
-    if doc.get("Type") == "Notification" and isinstance(doc.get("Message"), str):  # SNS envelope
-        yield from ses(json.loads(doc["Message"]), key)
+def ses(doc: dict, key: str, payload: Any = None) -> Iterator[dict]:
+    if "Type" in doc and "eventType" not in doc and "notificationType" not in doc:  # an SNS envelope
+        if doc.get("Type") == "Notification" and isinstance(doc.get("Message"), str):
+            try:
+                record = json.loads(doc["Message"])
+            except json.JSONDecodeError:
+                raise MalformedFeed("<file>", "an SNS notification whose Message is not JSON") from None
+            if not isinstance(record, dict):
+                raise MalformedFeed("<file>", "an SNS notification whose Message is not a JSON object")
+            yield from ses(record, key, payload=doc)
+            return
+        # SubscriptionConfirmation and the like: SNS's own messages, no email event.
+        name = f"SNS {doc.get('Type')}"
+        yield _row(
+            "ses", name, doc, event_id=_derived_id("ses", doc.get("MessageId"), name, doc.get("Timestamp"), None)
+        )
         return
-    name = str(doc.get("eventType") or doc.get("notificationType"))
+    # eventType: event publishing; notificationType: an identity's feedback notifications.
+    field = "notificationType" if "notificationType" in doc and "eventType" not in doc else "eventType"
+    name = _event_name(doc, field, "ses")
     mail = doc.get("mail") or {}
-    detail = doc.get(name[:1].lower() + name[1:].replace(" ", "")) or {}
+    detail = doc.get(_SES_DETAIL.get(name, name[:1].lower() + name[1:])) or {}
     kind = _SES.get(name)
     if name == "Subscription":
-        kind = "unsubscribed" if detail.get("newTopicPreferences", {}).get("unsubscribeAll") else None
+        kind = "unsubscribed" if (detail.get("newTopicPreferences") or {}).get("unsubscribeAll") is True else None
     bounce = None
     if kind == "bounced":
         bounce = "hard" if detail.get("bounceType") == "Permanent" else "soft"
     timestamp = detail.get("timestamp") or mail.get("timestamp")
     url = detail.get("link") if kind == "clicked" else None
-    tags = (mail.get("tags") or {}).get(key)
-    email_id = tags[0] if isinstance(tags, list) and tags else tags
+    tags = _metadata(mail.get("tags"), key)  # tag values are lists of one value
+    email_id = (tags[0] if tags else None) if isinstance(tags, list) else tags
     yield _row(
         "ses",
         name,
+        doc if payload is None else payload,
         event_id=_derived_id("ses", mail.get("messageId"), name, timestamp, url),
         email_id=email_id,
         event_type=kind,
         occurred_at=_time(timestamp),
         bounce_type=bounce,
         url=url,
-        user_agent=detail.get("userAgent"),
+        user_agent=detail.get("userAgent") if kind in ("opened", "clicked") else None,
     )
 
 
+# Postmark webhooks (postmarkapp.com/developer/webhooks/webhooks-overview and the page of each).
 _POSTMARK = {
     "Delivery": "delivered",
     "Open": "opened",
@@ -228,11 +319,18 @@ _POSTMARK_TIME = {
 }
 
 
-def postmark(event: dict, key: str) -> Iterator[dict]:
-    name = str(event.get("RecordType"))
+def postmark(event: dict, key: str, payload: Any = None) -> Iterator[dict]:
+    name = _event_name(event, "RecordType", "postmark")
     kind = _POSTMARK.get(name)
     if name == "SubscriptionChange":
-        asked = event.get("SuppressSending") and event.get("SuppressionReason") == "ManualSuppression"
+        # An unsubscribe is a suppression the recipient asked for (ManualSuppression, from the
+        # recipient); one for a hard bounce or a spam complaint, or one the sender or Postmark
+        # made, is not, nor is a reactivation (SuppressSending false).
+        asked = (
+            event.get("SuppressSending") is True
+            and event.get("SuppressionReason") == "ManualSuppression"
+            and event.get("Origin") in (None, "Recipient")
+        )
         kind = "unsubscribed" if asked else None
     bounce = ("hard" if event.get("Type") == "HardBounce" else "soft") if kind == "bounced" else None
     timestamp = event.get(_POSTMARK_TIME.get(name, "ReceivedAt"))
@@ -240,17 +338,18 @@ def postmark(event: dict, key: str) -> Iterator[dict]:
     yield _row(
         "postmark",
         name,
+        event if payload is None else payload,
         event_id=_derived_id("postmark", event.get("MessageID"), name, timestamp, url),
-        email_id=(event.get("Metadata") or {}).get(key),
+        email_id=_metadata(event.get("Metadata"), key),
         event_type=kind,
         occurred_at=_time(timestamp),
         bounce_type=bounce,
         url=url,
-        user_agent=event.get("UserAgent"),
+        user_agent=event.get("UserAgent") if kind in ("opened", "clicked") else None,
     )
 
 
-ADAPTERS: dict[str, Callable[[dict, str], Iterator[dict]]] = {
+ADAPTERS: dict[str, Callable[..., Iterator[dict]]] = {
     "sendgrid": sendgrid,
     "mailgun": mailgun,
     "ses": ses,
@@ -259,10 +358,14 @@ ADAPTERS: dict[str, Callable[[dict, str], Iterator[dict]]] = {
 
 
 def rows(provider: str, text: str, name: str = "<file>", key: str = "email_id") -> list[dict]:
-    """All email_events rows of one provider file (MalformedFeed if it is not JSON)."""
+    """All email_events rows of one provider file, in file order (MalformedFeed, naming the
+    file and the document, if it is not JSON or not its provider's events)."""
     out: list[dict] = []
-    for doc in parse_documents(text, name):
+    for number, doc in enumerate(parse_documents(text, name), 1):
         if not isinstance(doc, dict):
-            raise MalformedFeed(f"{name}: expected JSON objects, found {type(doc).__name__}")
-        out.extend(ADAPTERS[provider](doc, key))
+            raise MalformedFeed(name, f"document {number} is {type(doc).__name__}, not a JSON object")
+        try:
+            out.extend(ADAPTERS[provider](doc, key))
+        except MalformedFeed as error:
+            raise MalformedFeed(name, f"document {number}: {error.detail}") from None
     return out
