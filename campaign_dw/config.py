@@ -14,6 +14,8 @@ Environment variables (all optional):
 - ``CAMPAIGN_DW_TARGET``     the engine dbt builds on: ``duckdb`` (default) or ``spark``
 - ``CAMPAIGN_DW_DUCKDB_THREADS`` / ``CAMPAIGN_DW_DUCKDB_MEMORY_LIMIT``  DuckDB resources
 - ``CAMPAIGN_DW_DBT_THREADS``  dbt model parallelism
+- ``CAMPAIGN_DW_EMAIL_ID_KEY``  the key of the email_id in an email service's custom metadata
+  (default ``email_id``; SPEC §2c, campaign_dw/providers.py)
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ SAMPLE_DIR = PROJECT_DIR / "seeds"
 # dbt from the same environment as this package (the venv need not be on PATH).
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 TARGETS = ("duckdb", "spark")
+EMAIL_ID_KEY = "email_id"
 
 
 @dataclass(frozen=True)
@@ -106,10 +109,15 @@ class Settings:
     duckdb_threads: int = field(default_factory=lambda: os.cpu_count() or 1)
     duckdb_memory_limit: str = "80%"
     dbt_threads: int = 2
+    # Where the tool puts the email_id in the custom metadata of what it sends through an email
+    # service (SendGrid custom args, Mailgun user-variables, SES tags, Postmark Metadata).
+    email_id_key: str = EMAIL_ID_KEY
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
             raise ValueError(f"target {self.target!r}: expected one of {', '.join(TARGETS)}")
+        if not self.email_id_key.strip():
+            raise ValueError("email_id_key: the metadata key of the email_id cannot be empty")
 
     @property
     def paths(self) -> Paths:
@@ -153,4 +161,5 @@ class Settings:
             duckdb_threads=int(env.get("CAMPAIGN_DW_DUCKDB_THREADS") or defaults.duckdb_threads),
             duckdb_memory_limit=env.get("CAMPAIGN_DW_DUCKDB_MEMORY_LIMIT") or defaults.duckdb_memory_limit,
             dbt_threads=int(env.get("CAMPAIGN_DW_DBT_THREADS") or defaults.dbt_threads),
+            email_id_key=env.get("CAMPAIGN_DW_EMAIL_ID_KEY") or EMAIL_ID_KEY,
         )

@@ -26,7 +26,17 @@ What a file becomes:
 - refused   the file's structure is wrong (not readable, a required column missing, an
             unknown table name); nothing of it is loaded, the message names file and problem,
             and the other files still load.
-- ignored   not a .csv/.parquet file (a README beside the data, say).
+- ignored   not a .csv/.parquet file (a README beside the data, say), or not a .json file
+            in a provider folder.
+
+An email service's own event format (SPEC §2c): the files of `DIR/sendgrid/`, `DIR/mailgun/`,
+`DIR/ses/`, `DIR/postmark/` (`*.json`: one JSON document, an array, or NDJSON) are files of
+`email_events`, exactly once by content like any other. Each is converted once, on landing,
+to one row per provider event in the `email_events` layout (campaign_dw/providers.py: every
+value as text, plus `provider`, `provider_event` and `provider_payload`, the event as it came),
+with the email_id taken from the metadata key of the load (`email_id_key`; a file loaded
+before a change of key keeps what it was landed with). A file that is not JSON, or holds
+something that is not an event of its provider, is refused whole.
 
 Row-level problems (a timestamp that does not parse, an unknown event type, a missing id)
 are not the loader's business: the rows load as they are and the dbt models quarantine them.
@@ -48,7 +58,8 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from campaign_dw.config import Paths
+from campaign_dw import providers
+from campaign_dw.config import EMAIL_ID_KEY, Paths
 from campaign_dw.raw_contract import RAW_TABLES, RawTable
 from campaign_dw.warehouse import connect, writer_lock
 
@@ -280,7 +291,8 @@ def _add_row_ids(con: duckdb.DuckDBPyConnection, table: str) -> None:
 
 
 def discover(directory: Path) -> list[tuple[str | None, Path]]:
-    """(table name, file) pairs under DIR per SPEC §2: `<table>.csv|parquet` or `<table>/**`."""
+    """(folder or table name, file) pairs under DIR per SPEC §2: `<table>.csv|parquet` or
+    `<table>/**`, and the provider folders `<provider>/**` of SPEC §2c."""
     found: list[tuple[str | None, Path]] = []
     for entry in sorted(directory.iterdir()):
         if entry.is_dir():
@@ -299,7 +311,11 @@ def prepare_raw(paths: Paths, duckdb_config: dict[str, str] | None = None) -> No
         ensure_raw_schema(con, paths)
 
 
-def load_directory(directory: Path, paths: Paths, duckdb_config: dict[str, str] | None = None) -> LoadReport:
+def load_directory(
+    directory: Path, paths: Paths, duckdb_config: dict[str, str] | None = None, email_id_key: str = EMAIL_ID_KEY
+) -> LoadReport:
+    """Land every new file under `directory`. email_id_key: the key of the email_id in the
+    custom metadata of email service events (Settings.email_id_key)."""
     directory = Path(directory).resolve()
     if not directory.is_dir():
         raise FileNotFoundError(f"the landing folder {directory} is not a directory of raw files")
@@ -309,14 +325,25 @@ def load_directory(directory: Path, paths: Paths, duckdb_config: dict[str, str] 
         ensure_raw_schema(con, paths)
         _remove_unledgered_files(con, paths)
         for table_name, path in discover(directory):
-            report.outcomes.append(_load_file(con, paths, load_id, table_name, path))
+            report.outcomes.append(_load_file(con, paths, load_id, table_name, path, email_id_key))
     return report
 
 
 def _load_file(
-    con: duckdb.DuckDBPyConnection, paths: Paths, load_id: str, table_name: str | None, path: Path
+    con: duckdb.DuckDBPyConnection,
+    paths: Paths,
+    load_id: str,
+    table_name: str | None,
+    path: Path,
+    email_id_key: str = EMAIL_ID_KEY,
 ) -> FileOutcome:
-    kind = DATA_SUFFIXES.get(path.suffix.lower())
+    provider = table_name if table_name in providers.PROVIDERS else None
+    if provider:
+        if path.suffix.lower() != ".json":
+            return FileOutcome(path, "email_events", "ignored", message=f"not a .json file (a {provider} event file)")
+        kind, table_name = "json", "email_events"
+    else:
+        kind = DATA_SUFFIXES.get(path.suffix.lower())
     if kind is None:
         return FileOutcome(path, table_name, "ignored", message="not a .csv or .parquet file")
     if table_name not in RAW_TABLES:
@@ -340,17 +367,28 @@ def _load_file(
         "select count(*) from raw._load_log where source_file = ? and status = 'loaded'", [str(path)]
     ).fetchone()[0]
 
+    converted = None
     try:
-        header = _csv_header(path) if kind == "csv" else _parquet_header(path)
+        if kind == "json":
+            converted = _provider_rows(provider, path, email_id_key)
+            header = list(providers.COLUMNS)
+        else:
+            header = _csv_header(path) if kind == "csv" else _parquet_header(path)
         _check_required(table, header)
     except ValueError as problem:
         return FileOutcome(path, table.name, "refused", message=str(problem))
 
     note = "changed since it was last loaded: loaded as new content" if changed else ""
-    if missing := [c for c in table.columns if c in table.optional and c not in header]:
-        note = "; ".join(filter(None, [note, f"optional columns absent, loaded as NULL: {', '.join(missing)}"]))
-    if extra := [c for c in header if c not in table.columns]:
-        note = "; ".join(filter(None, [note, f"columns not in the contract ignored: {', '.join(extra)}"]))
+    if converted is not None:
+        uncounted = sum(1 for row in converted if row["event_type"] is None)
+        name = providers.NAMES[provider]
+        detail = f"{len(converted)} {name} events, {uncounted} with no meaning here (not counted)"
+        note = "; ".join(filter(None, [note, detail]))
+    else:
+        if missing := [c for c in table.columns if c in table.optional and c not in header]:
+            note = "; ".join(filter(None, [note, f"optional columns absent, loaded as NULL: {', '.join(missing)}"]))
+        if extra := [c for c in header if c not in table.columns]:
+            note = "; ".join(filter(None, [note, f"columns not in the contract ignored: {', '.join(extra)}"]))
 
     # The writer lock makes the row ids race-free: "first received" and incremental
     # watermarks are one comparison of _row_id.
@@ -360,7 +398,11 @@ def _load_file(
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
     try:
-        if kind == "csv":
+        if kind == "json":
+            _rows_to_parquet(converted, partial)
+            rows, stored_names, types = _read_whole(con, partial)
+            landed_content = path  # converted from the file: it must not have changed since
+        elif kind == "csv":
             rows, types = _csv_to_parquet(con, path, header, partial)
             stored_names = [f"c{i}" for i in range(len(header))]
             landed_content = path  # the copy was converted from the file: it must not have changed since
@@ -429,6 +471,30 @@ def _csv_to_parquet(
         {"file": str(path), "target": str(target)},
     ).fetchone()
     return rows, ["VARCHAR"] * len(header)
+
+
+def _provider_rows(provider: str, path: Path, email_id_key: str) -> list[dict]:
+    """The email_events rows of a provider's file; ValueError (the file is refused) if it is
+    not UTF-8 JSON of that provider's events."""
+    name = providers.NAMES[provider]
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"not readable as {name} JSON: not UTF-8 ({error.reason} at byte {error.start})") from None
+    if not text.strip():
+        raise ValueError(f"not readable as {name} JSON: the file is empty")
+    try:
+        return providers.rows(provider, text, path.name, email_id_key)
+    except providers.MalformedFeed as error:
+        raise ValueError(f"not readable as {name} JSON: {error.detail}") from None
+
+
+def _rows_to_parquet(rows: list[dict], target: Path) -> None:
+    """Converted provider rows as a Parquet file, every column text, rows in file order."""
+    import pyarrow as pa
+
+    columns = {c: pa.array([row[c] for row in rows], pa.string()) for c in providers.COLUMNS}
+    pq.write_table(pa.table(columns), target, compression="zstd")
 
 
 def _read_whole(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, list[str], list[str]]:

@@ -56,10 +56,14 @@ RAW_TABLES: dict[str, RawTable] = {
         _table("email_sends", "email_id campaign_id message_id prospect_id sent_at", timestamps="sent_at"),
         _table(
             "email_events",
-            "event_id email_id event_type occurred_at bounce_type link_id url user_agent received_at machine_open",
+            "event_id email_id event_type occurred_at bounce_type link_id url user_agent received_at machine_open "
+            "provider provider_event provider_payload",
             # machine_open: the email service's own flag for an open made by a machine (SPEC §2,
-            # §3b); services that give none send files without it.
-            optional="bounce_type link_id url user_agent machine_open",
+            # §3b); services that give none send files without it. provider, provider_event,
+            # provider_payload: set for the rows the loader made from an email service's own
+            # format (SPEC §2c, campaign_dw/providers.py): which service, its name for the
+            # event, the event as it sent it; NULL in files in the native layout.
+            optional="bounce_type link_id url user_agent machine_open provider provider_event provider_payload",
             timestamps="occurred_at received_at",
             booleans="machine_open",
         ),

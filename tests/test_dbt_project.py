@@ -38,6 +38,7 @@ def test_each_definition_has_a_unit_test(manifest):
         # staging: typing and quarantine
         "bad_event_rows_are_rejected_with_a_reason": "stg_recruiting__email_events",
         "timestamps_must_be_iso_8601_on_every_engine": "stg_recruiting__email_events",
+        "email_service_events_not_counted_or_without_email_id_say_so": "stg_recruiting__email_events",
         "dimension_rows_without_a_parsable_updated_at_are_rejected": "stg_recruiting__campaigns",
         "integers_that_do_not_parse_are_rejected": "stg_recruiting__campaign_messages",
         # versions and copies

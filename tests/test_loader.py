@@ -334,3 +334,99 @@ def test_files_that_only_duckdb_would_trip_on_are_refused_or_loaded_whole(tmp_pa
     assert [p.name for p in (paths.landed_dir / "email_events").iterdir()] == [
         query(paths.warehouse, "select landed_file from raw._load_log")[0][0].split("/")[1]
     ]
+
+
+# --- email service formats (SPEC §2c) ---------------------------------------------------------
+
+
+def provider_folder(root, key="email_id"):
+    """One file per service, in each of the shapes a service delivers: a SendGrid POST body (an
+    array), Mailgun webhook payloads as NDJSON, SES records in SNS notifications and bare (Firehose
+    NDJSON), one Postmark webhook body (a single document)."""
+    import json
+
+    from provider_samples import samples, sns_notification
+
+    write(root / "sendgrid" / "events.json", json.dumps([d for _, d in samples("sendgrid", "S1", key)]))
+    write(root / "mailgun" / "events.json", "\n".join(json.dumps(d) for _, d in samples("mailgun", "M1", key)))
+    ses = [d for _, d in samples("ses", "A1", key)]
+    write(root / "ses" / "sns.json", "\n".join(json.dumps(sns_notification(d)) for d in ses[:5]))
+    write(root / "ses" / "firehose.json", "\n".join(json.dumps(d) for d in ses[5:]))
+    write(root / "postmark" / "one.json", json.dumps(samples("postmark", "P1", key)[0][1], indent=2))
+    write(root / "postmark" / "README.md", "webhook bodies")
+    return {p: len(samples(p, "x")) for p in ("sendgrid", "mailgun", "ses")} | {"postmark": 1}
+
+
+def test_provider_files_land_once_by_content_as_email_events_rows(tmp_path, paths):
+    counts = provider_folder(tmp_path / "in")
+    report = load_directory(tmp_path / "in", paths)
+    status = {(o.path.parent.name, o.path.name): (o.status, o.table, o.rows) for o in report.outcomes}
+    assert status[("postmark", "README.md")][0] == "ignored"
+    loaded = {k: v for k, v in status.items() if v[0] == "loaded"}
+    assert {v[1] for v in loaded.values()} == {"email_events"}
+    assert report.rows_loaded == sum(counts.values())
+    rows = query(
+        paths.warehouse,
+        "select provider, count(*), count(email_id), count(event_type), count(url), count(provider_payload) "
+        "from raw.email_events group by 1 order by 1",
+    )
+    # every event a row; the url of each click (the one of each sample) reaches raw; the
+    # events with no meaning here have no event_type
+    assert rows == [
+        ("mailgun", 9, 9, 8, 1, 9),
+        ("postmark", 1, 1, 1, 0, 1),
+        ("sendgrid", 12, 12, 8, 1, 12),
+        ("ses", 13, 13, 8, 1, 13),
+    ]
+    # each file once: a second load, or the same content under another name, lands nothing
+    again = load_directory(tmp_path / "in", paths)
+    assert {o.status for o in again.outcomes} == {"skipped", "ignored"}
+    write(tmp_path / "copy" / "ses" / "same.json", (tmp_path / "in" / "ses" / "sns.json").read_text())
+    (copy,) = load_directory(tmp_path / "copy", paths).outcomes
+    assert copy.status == "skipped" and "same content already loaded" in copy.message
+    assert query(paths.warehouse, "select count(*) from raw.email_events") == [(sum(counts.values()),)]
+    # the rows keep their lineage: file, the event's place in it, and the service's name for it
+    assert query(
+        paths.warehouse,
+        "select _source_row, provider_event, event_type from raw.email_events "
+        "where provider = 'sendgrid' and _source_row <= 3 order by 1",
+    ) == [(1, "processed", None), (2, "deferred", None), (3, "delivered", "delivered")]
+
+
+def test_a_malformed_provider_file_is_refused_whole_and_the_others_load(tmp_path, paths):
+    write(tmp_path / "in" / "sendgrid" / "a-broken.json", '[{"event": "open", "timestamp": 1}, {"event": ')
+    write(tmp_path / "in" / "sendgrid" / "b-postmark.json", '{"RecordType": "Open", "MessageID": "m"}')
+    write(tmp_path / "in" / "mailgun" / "c-empty.json", "\n")
+    (tmp_path / "in" / "ses").mkdir()
+    (tmp_path / "in" / "ses" / "d-latin1.json").write_bytes('{"eventType": "Open", "x": "caf\xe9"}'.encode("latin-1"))
+    write(
+        tmp_path / "in" / "postmark" / "e-good.json",
+        '{"RecordType": "Delivery", "MessageID": "m", "Metadata": {"email_id": "P1"}}',
+    )
+    report = load_directory(tmp_path / "in", paths)
+    status = {o.path.name: (o.status, o.message) for o in report.outcomes}
+    assert status["a-broken.json"][0] == "refused" and "not readable as SendGrid JSON" in status["a-broken.json"][1]
+    assert status["b-postmark.json"] == (
+        "refused",
+        "not readable as SendGrid JSON: document 1: not an event of SendGrid (no 'event'): "
+        '{"RecordType":"Open","MessageID":"m"}',
+    )
+    assert status["c-empty.json"] == ("refused", "not readable as Mailgun JSON: the file is empty")
+    assert status["d-latin1.json"][0] == "refused" and "not UTF-8" in status["d-latin1.json"][1]
+    assert status["e-good.json"][0] == "loaded"
+    assert query(paths.warehouse, "select provider, email_id from raw.email_events") == [("postmark", "P1")]
+    assert query(paths.warehouse, "select count(*) from raw._load_log where status = 'loaded'") == [(1,)]
+    assert len(list(paths.landed_dir.rglob("*"))) == 2  # the folder and the one landed file
+
+
+def test_the_email_id_key_is_the_configured_one(tmp_path, paths, monkeypatch):
+    provider_folder(tmp_path / "in", key="dw_email")
+    load_directory(tmp_path / "in", paths, email_id_key="dw_email")
+    assert query(paths.warehouse, "select count(*) - count(email_id) from raw.email_events") == [(0,)]
+    other = config.paths(tmp_path / "other" / "warehouse.duckdb")
+    load_directory(tmp_path / "in", other)  # the default key, email_id: not in these events
+    assert query(other.warehouse, "select count(email_id) from raw.email_events") == [(0,)]
+    monkeypatch.setenv("CAMPAIGN_DW_EMAIL_ID_KEY", "dw_email")
+    assert config.Settings.from_env(warehouse=paths.warehouse).email_id_key == "dw_email"
+    with pytest.raises(ValueError, match="cannot be empty"):
+        config.Settings(warehouse=paths.warehouse, email_id_key=" ")

@@ -32,7 +32,8 @@ from campaign_dw.warehouse import writer_lock
 class WarehouseResource(dg.ConfigurableResource):
     """The warehouse this code location builds: its DuckDB file (the serving copy, Parquet
     marts and this Dagster instance live beside it), the engine dbt builds on, and the folder
-    new raw files are loaded from (empty: none, a run loads nothing). A run holds the
+    new raw files are loaded from (empty: none, a run loads nothing), the key of the email_id in
+    an email service's event metadata (SPEC §2c). A run holds the
     warehouse from start to end; a second run waits. failure_webhook_url: where a failed run
     is announced (JSON with a Slack-compatible `text`); empty: nowhere."""
 
@@ -42,6 +43,7 @@ class WarehouseResource(dg.ConfigurableResource):
     duckdb_threads: int = 2
     duckdb_memory_limit: str = "80%"
     dbt_threads: int = 2
+    email_id_key: str = "email_id"
     parquet_grace_seconds: int = 3600
     failure_webhook_url: str = ""
 
@@ -57,6 +59,7 @@ class WarehouseResource(dg.ConfigurableResource):
             duckdb_threads=settings.duckdb_threads,
             duckdb_memory_limit=settings.duckdb_memory_limit,
             dbt_threads=settings.dbt_threads,
+            email_id_key=settings.email_id_key,
             **extra,
         )
 
@@ -69,6 +72,7 @@ class WarehouseResource(dg.ConfigurableResource):
             duckdb_threads=self.duckdb_threads,
             duckdb_memory_limit=self.duckdb_memory_limit,
             dbt_threads=self.dbt_threads,
+            email_id_key=self.email_id_key,
         )
 
     @property

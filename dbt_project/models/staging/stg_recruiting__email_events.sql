@@ -9,6 +9,10 @@
 -- without link_id (an unknown link: it still proves the click, the open and the delivery).
 -- machine_open (the email service's flag, optional): true, false or empty; anything else is a
 -- bad value.
+-- Rows the loader made from an email service's own format (SPEC §2c, campaign_dw/providers.py)
+-- name the service (provider) and its event (provider_event). An event of the service with no
+-- meaning here (SendGrid processed, SES Send, ...) has no event_type: it is not counted, with
+-- its own reason; an event without the email_id in its metadata is rejected saying so.
 with
 
 source as (
@@ -30,6 +34,8 @@ typed as (
         {{ nullif_blank('occurred_at') }} as occurred_at_text,
         {{ nullif_blank('received_at') }} as received_at_text,
         {{ nullif_blank('machine_open') }} as machine_open_text,
+        {{ nullif_blank('provider') }} as provider,
+        {{ nullif_blank('provider_event') }} as provider_event,
         {{ lineage_columns() }}
     from source
 )
@@ -37,7 +43,11 @@ typed as (
 select
     *,
     case
+        when provider is not null and coalesce(event_type, '') = ''
+            then 'not counted: ' || provider || ' ' || coalesce(substr(provider_event, 1, 100), 'NULL')
         {{ reject_if_missing('event_id') }}
+        when email_id is null and provider is not null
+            then 'missing email_id: none in the ' || provider || ' event''s metadata'
         {{ reject_if_missing('email_id') }}
         when event_type is null or event_type not in (
             'delivered', 'bounced', 'opened', 'clicked', 'replied', 'unsubscribed', 'spam_reported'
