@@ -33,6 +33,7 @@ fall on about a tenth of the campaigns.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -79,7 +80,20 @@ SCANNERS = [
 ]
 
 
-def generate(out: Path, events: int = 100_000, seed: int = 42, increment: int = 0, threads: int | None = None) -> dict:
+def generate(
+    out: Path,
+    events: int = 100_000,
+    seed: int = 42,
+    increment: int = 0,
+    threads: int | None = None,
+    fmt: str = "native",
+    email_id_key: str = "email_id",
+) -> dict:
+    """Write batch `increment` under `out`. fmt: `native` (SPEC §2 Parquet), or an email
+    service's format for the events (SPEC §2c: `out/<service>/batch-K*.json`, the email_id in
+    its metadata under `email_id_key`; replies, sends and dimensions stay native)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format {fmt!r}: expected one of {', '.join(FORMATS)}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -111,12 +125,13 @@ def generate(out: Path, events: int = 100_000, seed: int = 42, increment: int = 
             memberships0=memberships0,
             per_increment=per_increment,
         )
-        written = _write_batch(con, out, increment, bounds, prospects)
+        written = _write_batch(con, out, increment, bounds, prospects, fmt, email_id_key)
     finally:
         con.close()
     return {
         "out": str(out),
         "batch": increment,
+        "format": fmt,
         "seed": seed,
         "campaigns": campaigns,
         "prospects": prospects,
@@ -231,15 +246,19 @@ def _define(
                 -- Apple's proxy fetches the images when the email reaches the device, and again
                 -- now and then: minutes after sending, whatever the reader does
                 when apple_mpp and slot between 1 and 4 then sent_at + to_minutes(cast(2 + (slot - 1) * 90 + pick(ev, 'proxy', 15) as integer))
-                -- a scanner clicks every link as the email arrives, a second or so apart
-                when slot >= 12 then sent_at + to_seconds(cast(40 + (slot - 12) + pick(ev, 'scan', 2) * 0.5 as double))
+                -- a scanner clicks every link as the email arrives, a second or so apart (whole
+                -- seconds: SendGrid's timestamps have no fraction, so every format can say it)
+                when slot >= 12 then sent_at + to_seconds(cast(40 + (slot - 12) + pick(ev, 'scan', 2) as integer))
                 else greatest(
                     sent_at + to_minutes(2),
                     -- people read in the morning, at lunch and in the evening, local time
                     date_trunc('day', sent_at) + to_days(cast(floor(pow(u(ev, 'day'), 3) * 6) as integer))
                         + to_minutes(cast(([7, 8, 8, 12, 13, 18, 19, 20, 21])[1 + pick(ev, 'hour', 9)] * 60
                                           + pick(ev, 'minute', 60) - offset_minutes as integer))
-                )
+                -- a second per slot: two events of one email never share type and time, as
+                -- real ones do not (an email service without event ids tells events apart
+                -- by message, type, time and link)
+                ) + to_seconds(cast(slot as integer))
             end as occurred_at
         from event_slots(lo, hi)
         where case
@@ -267,7 +286,7 @@ def _batch_of_event(batch_sql: str) -> str:
     )
 
 
-def _write_batch(con, out: Path, batch: int, bounds, prospects: int) -> dict[str, int]:
+def _write_batch(con, out: Path, batch: int, bounds, prospects: int, fmt: str, email_id_key: str) -> dict[str, int]:
     lo, hi = bounds(batch)
     prev_lo, prev_hi = bounds(batch - 1)
     next_lo, next_hi = bounds(batch + 1)
@@ -370,17 +389,20 @@ def _write_batch(con, out: Path, batch: int, bounds, prospects: int) -> dict[str
     flagged = batch % 2 == 0  # the email service's machine_open flag: in even batches' files only
 
     def event_rows(source_lo: int, source_hi: int, source_batch: int, arrives: str, tag: str) -> str:
+        link = (
+            "(case when slot >= 12 then slot - 11 when slot = 7 then 3 + pick(ev, 'footer', 2) "
+            "else 1 + pick(ev, 'link', 2) end)"
+        )
         return f"""
             select 'V' || ev as event_id, 'E' || e as email_id, event_type, ts(occurred_at) as occurred_at,
                    bounce_type,
-                   case when event_type = 'clicked' then campaign_id || '-M' || step || '-L' ||
-                        (case when slot >= 12 then slot - 11
-                              when slot = 7 then 3 + pick(ev, 'footer', 2) else 1 + pick(ev, 'link', 2) end) end as link_id,
+                   case when event_type = 'clicked' then campaign_id || '-M' || step || '-L' || {link} end as link_id,
+                   -- the url of the link clicked (message_links: L1 the role, L2 the team, L3, L4 footer)
                    case when event_type = 'clicked' then
-                        (case when slot = 7 or slot = 14 then 'https://acme.example/unsubscribe'
-                              when slot = 15 then 'https://acme.example/privacy'
-                              when slot = 12 or (slot < 12 and pick(ev, 'link', 2) = 0) then 'https://jobs.acme.example/' || campaign_id
-                              else 'https://acme.example/team' end) end as url,
+                        (case {link} when 1 then 'https://jobs.acme.example/' || campaign_id
+                                     when 2 then 'https://acme.example/team'
+                                     when 3 then 'https://acme.example/unsubscribe'
+                                     else 'https://acme.example/privacy' end) end as url,
                    case
                        when by_apple_proxy then 'Mozilla/5.0'
                        when event_type = 'opened' then ([{_sql_list(MAIL_CLIENTS)}])[1 + pick(ev, 'client', {len(MAIL_CLIENTS)})]
@@ -391,7 +413,8 @@ def _write_batch(con, out: Path, batch: int, bounds, prospects: int) -> dict[str
                    ts(occurred_at + to_minutes(cast(1 + pick(ev, 'delay_{tag}', 30) as integer))
                       + case when {_batch_of_event(str(source_batch))} > {source_batch}
                              then to_days(cast(2 + pick(ev, 'late_days', 9) as integer)) else interval 0 day end)
-                      as received_at
+                      as received_at,
+                   ts(sent_at) as _sent_at
             from events({source_lo}, {source_hi})
             where {arrives}"""
 
@@ -413,6 +436,29 @@ def _write_batch(con, out: Path, batch: int, bounds, prospects: int) -> dict[str
         )
     # events that arrive before their send (orphans until the next batch)
     parts.append(event_rows(next_lo, next_hi, batch + 1, f"{_batch_of_event(str(batch + 1))} = {batch}", "e"))
+    batch_events = " union all ".join(f"select * from ({p})" for p in parts)
+    if fmt == "native":
+        # Good rows keep typed timestamps; the quirks (text where a timestamp belongs) go to a
+        # second part file of the same batch, as a second export of a real feed would.
+        copy("email_events", f"select * exclude (_sent_at) from ({batch_events})")
+        _write_native_quirks(con, out / "email_events" / f"batch-{batch:04d}-quirks.parquet", batch)
+        written["email_events"] += 6
+    else:
+        # The email service reports every event but replies, which the tool sees in its own
+        # inbox: replies stay in the native layout, the rest is written as the service does.
+        copy("email_events", f"select * exclude (_sent_at) from ({batch_events}) where event_type = 'replied'")
+        folder = out / fmt
+        folder.mkdir(exist_ok=True)
+        events = f"select * from ({batch_events}) where event_type <> 'replied'"
+        written[fmt] = PROVIDER_WRITERS[fmt](con, events, folder / f"batch-{batch:04d}", flagged, email_id_key)
+        quirks = _provider_quirks(fmt, batch, email_id_key)
+        (folder / f"batch-{batch:04d}-quirks.json").write_text("".join(json.dumps(q) + "\n" for q in quirks))
+        written[fmt] += len(quirks)
+    return written
+
+
+def _write_native_quirks(con: duckdb.DuckDBPyConnection, target: Path, batch: int) -> None:
+    """A handful of bad rows and a never-resolving orphan, each rejected or waiting with its reason."""
     bad = f"""
         select * from (values
             ('BAD-{batch}-1', 'E1', 'opened', 'yesterday', null, null, null, null, '2026-01-01T00:00:00Z', null),
@@ -431,13 +477,271 @@ def _write_batch(con, out: Path, batch: int, bounds, prospects: int) -> dict[str
         )
         + f" from ({bad})"
     )
-    # Good rows keep typed timestamps; the quirks (text where a timestamp belongs) go to a
-    # second part file of the same batch, as a second export of a real feed would.
-    copy("email_events", " union all ".join(f"select * from ({p})" for p in parts))
-    bad_folder = out / "email_events"
-    con.execute(f"copy ({bad}) to ? (format parquet)", [str(bad_folder / f"batch-{batch:04d}-quirks.parquet")])
-    written["email_events"] += 6
-    return written
+    con.execute(f"copy ({bad}) to ? (format parquet)", [str(target)])
+
+
+# --- the events of a batch as an email service sends them (SPEC §2c) ---------------------------
+# Each writer turns the native events of a batch into the documents its service documents
+# (campaign_dw/providers.py reads them back; tests/test_generate.py checks the round trip), with
+# the email_id in the service's custom metadata, one document a line (NDJSON). The ids and
+# addresses a service would add (message ids, recipients, IPs) are made up from the email id.
+# NULL fields are left out of the documents, as the services leave them out.
+
+
+def _iso(column: str, fraction: str = "%g") -> str:
+    """An ISO 8601 UTC text of a timestamptz column: milliseconds (%g) or seven digits, as .NET
+    (Postmark) prints them."""
+    if fraction == "ticks":
+        return f"strftime(timezone('UTC', {column}), '%Y-%m-%dT%H:%M:%S.%f') || '0Z'"
+    return f"strftime(timezone('UTC', {column}), '%Y-%m-%dT%H:%M:%S.{fraction}Z')"
+
+
+def _without_nulls(json_sql: str) -> str:
+    """The JSON object without its NULL members, at any depth (a merge patch drops them)."""
+    return f"json_merge_patch('{{}}', {json_sql})"
+
+
+def _write_json_lines(con: duckdb.DuckDBPyConnection, documents_sql: str, target: Path) -> int:
+    """One JSON document (column j) a line. Written as one-column CSV without quoting: JSON text
+    escapes every control character, so no line breaks or separators appear inside a value."""
+    con.execute(
+        f"copy (select {_without_nulls('j')} from ({documents_sql})) to ? "
+        "(format csv, header false, quote '', escape '', delimiter '\x01')",
+        [str(target)],
+    )
+    return con.execute(f"select count(*) from ({documents_sql})").fetchone()[0]
+
+
+def _write_sendgrid(con, events: str, stem: Path, flagged: bool, key: str) -> int:
+    """Event Webhook POST bodies: arrays of up to 100 events, one array a line."""
+    machine = "case when event_type = 'opened' then machine_open end" if flagged else "null"
+    event = f"""json_object(
+        'email', lower(email_id) || '@mail.example',
+        'timestamp', cast(epoch(occurred_at) as bigint),
+        'smtp-id', '<' || email_id || '@campaign-dw.example>',
+        'event', case event_type when 'delivered' then 'delivered' when 'opened' then 'open'
+                 when 'clicked' then 'click' when 'bounced' then 'bounce' when 'unsubscribed' then 'unsubscribe'
+                 when 'spam_reported' then 'spamreport' end,
+        'type', case when event_type = 'bounced' then case bounce_type when 'hard' then 'bounce' else 'blocked' end end,
+        'bounce_classification', case when event_type = 'bounced' then
+                 case bounce_type when 'hard' then 'Invalid Address' else 'Reputation' end end,
+        'category', 'campaign',
+        'sg_event_id', event_id,
+        'sg_message_id', email_id || '.filter0001.16648.5515E0B88.0',
+        'useragent', case when event_type in ('opened', 'clicked') then user_agent end,
+        'ip', case when event_type in ('opened', 'clicked') then '192.0.2.1' end,
+        'url', url,
+        'sg_machine_open', {machine},
+        '{_sql_key(key)}', email_id)"""
+    posts = f"""
+        select json_group_array(j) as j from (
+            select {_without_nulls(event)} as j, (row_number() over (order by event_id, received_at) - 1) // 100 as post
+            from ({events})
+        ) group by post"""
+    _write_json_lines(con, posts, stem.with_suffix(".json"))
+    return con.execute(f"select count(*) from ({events})").fetchone()[0]
+
+
+def _write_mailgun(con, events: str, stem: Path, flagged: bool, key: str) -> int:
+    """Webhook payloads, one a line; about a quarter of the events as pages of the events API
+    (`items`, up to 300 an page) in a second file."""
+    bot = (
+        "case when event_type = 'opened' then case when machine_open then 'apple' else '' end end"
+        if flagged
+        else "null"
+    )
+    data = f"""json_object(
+        'id', event_id,
+        'timestamp', epoch(occurred_at),
+        'log-level', case when event_type = 'bounced' then 'error' else 'info' end,
+        'event', case event_type when 'delivered' then 'delivered' when 'opened' then 'opened'
+                 when 'clicked' then 'clicked' when 'bounced' then 'failed' when 'unsubscribed' then 'unsubscribed'
+                 when 'spam_reported' then 'complained' end,
+        'severity', case when event_type = 'bounced' then case bounce_type when 'hard' then 'permanent' else 'temporary' end end,
+        'reason', case when event_type = 'bounced' then case bounce_type when 'hard' then 'bounce' else 'generic' end end,
+        'recipient', lower(email_id) || '@mail.example',
+        'message', json_object('headers', json_object('message-id', email_id || '@mg.campaign-dw.example')),
+        'url', url,
+        'client-info', case when event_type in ('opened', 'clicked') then
+                 json_object('client-name', 'unknown', 'user-agent', user_agent, 'bot', {bot}) end,
+        'tags', json_array('campaign'),
+        'user-variables', json_object('{_sql_key(key)}', email_id))"""
+    page = "hash(event_id, received_at) % 4 = 0"
+    webhooks = f"""
+        select json_object('signature', json_object('timestamp', cast(cast(epoch(received_at) as bigint) as varchar),
+                                                    'token', md5(event_id || received_at), 'signature', sha256(event_id)),
+                           'event-data', {data}) as j
+        from ({events}) where not ({page})"""
+    pages = f"""
+        select json_object('items', json_group_array(j), 'paging', json_object('next', 'https://api.mailgun.net/v3/events/next')) as j
+        from (select {_without_nulls(data)} as j, (row_number() over (order by event_id, received_at) - 1) // 300 as page
+              from ({events}) where {page})
+        group by page"""
+    _write_json_lines(con, webhooks, stem.with_suffix(".json"))
+    _write_json_lines(con, pages, stem.with_name(stem.name + "-events-api.json"))
+    return con.execute(f"select count(*) from ({events})").fetchone()[0]
+
+
+def _write_ses(con, events: str, stem: Path, flagged: bool, key: str) -> int:
+    """Event publishing records, one a line as Firehose writes them; about half in the SNS
+    notification that carries a record (Message: the record as JSON text)."""
+    message_id = "'EXAMPLE' || md5(email_id) || '-000000'"
+    recipients = "json_array(lower(email_id) || '@mail.example')"
+    record = f"""json_object(
+        'eventType', case event_type when 'delivered' then 'Delivery' when 'opened' then 'Open'
+                     when 'clicked' then 'Click' when 'bounced' then 'Bounce' when 'unsubscribed' then 'Subscription'
+                     when 'spam_reported' then 'Complaint' end,
+        'mail', json_object('timestamp', {_iso("_sent_at")}, 'source', 'recruiting@acme.example',
+                            'sendingAccountId', '123456789012', 'messageId', {message_id},
+                            'destination', {recipients}, 'headersTruncated', false,
+                            'tags', json_object('ses:configuration-set', json_array('campaign-dw'),
+                                                '{_sql_key(key)}', json_array(email_id))),
+        'delivery', case when event_type = 'delivered' then json_object(
+                     'timestamp', {_iso("occurred_at")}, 'processingTimeMillis', 1200, 'recipients', {recipients},
+                     'smtpResponse', '250 2.6.0 Message received', 'reportingMTA', 'mta.example.com') end,
+        'open', case when event_type = 'opened' then json_object(
+                     'ipAddress', '192.0.2.1', 'timestamp', {_iso("occurred_at")}, 'userAgent', user_agent) end,
+        'click', case when event_type = 'clicked' then json_object(
+                     'ipAddress', '192.0.2.1', 'link', url, 'linkTags', json_object(),
+                     'timestamp', {_iso("occurred_at")}, 'userAgent', user_agent) end,
+        'bounce', case when event_type = 'bounced' then json_object(
+                     'bounceType', case bounce_type when 'hard' then 'Permanent' else 'Transient' end,
+                     'bounceSubType', case bounce_type when 'hard' then 'General' else 'MailboxFull' end,
+                     'bouncedRecipients', json_array(json_object('emailAddress', lower(email_id) || '@mail.example')),
+                     'timestamp', {_iso("occurred_at")}, 'feedbackId', md5(event_id) || '-000000') end,
+        'complaint', case when event_type = 'spam_reported' then json_object(
+                     'complainedRecipients', json_array(json_object('emailAddress', lower(email_id) || '@mail.example')),
+                     'timestamp', {_iso("occurred_at")}, 'feedbackId', md5(event_id) || '-000000',
+                     'complaintFeedbackType', 'abuse') end,
+        'subscription', case when event_type = 'unsubscribed' then json_object(
+                     'contactList', 'Recruiting', 'timestamp', {_iso("occurred_at")}, 'source', 'UnsubscribeHeader',
+                     'newTopicPreferences', json_object('unsubscribeAll', true),
+                     'oldTopicPreferences', json_object('unsubscribeAll', false)) end)"""
+    documents = f"""
+        select case when hash(event_id, received_at) % 2 = 0 then record
+                    else json_object('Type', 'Notification', 'MessageId', md5(event_id || received_at),
+                                     'TopicArn', 'arn:aws:sns:us-east-1:123456789012:campaign-dw',
+                                     'Message', cast({_without_nulls("record")} as varchar),
+                                     'Timestamp', {_iso("received_at")}, 'SignatureVersion', '1') end as j
+        from (select *, {record} as record from ({events}))"""
+    return _write_json_lines(con, documents, stem.with_suffix(".json"))
+
+
+def _write_postmark(con, events: str, stem: Path, flagged: bool, key: str) -> int:
+    """Webhook bodies, one a line (Postmark posts one event a request)."""
+    message_id = (
+        "substr(md5(email_id), 1, 8) || '-' || substr(md5(email_id), 9, 4) || '-' || substr(md5(email_id), 13, 4)"
+        " || '-' || substr(md5(email_id), 17, 4) || '-' || substr(md5(email_id), 21, 12)"
+    )
+    recipient = "lower(email_id) || '@mail.example'"
+    at = _iso("occurred_at", "ticks")
+    document = f"""json_object(
+        'RecordType', case event_type when 'delivered' then 'Delivery' when 'opened' then 'Open'
+                      when 'clicked' then 'Click' when 'bounced' then 'Bounce' when 'unsubscribed' then 'SubscriptionChange'
+                      when 'spam_reported' then 'SpamComplaint' end,
+        'ServerID', 23, 'MessageStream', 'outbound', 'MessageID', {message_id}, 'Tag', 'campaign',
+        'ID', case when event_type in ('bounced', 'spam_reported') then abs(hash(event_id)) % 1000000000 end,
+        'Type', case when event_type = 'spam_reported' then 'SpamComplaint'
+                     when event_type = 'bounced' then case bounce_type when 'hard' then 'HardBounce' else 'SoftBounce' end end,
+        'TypeCode', case when event_type = 'spam_reported' then 512
+                         when event_type = 'bounced' then case bounce_type when 'hard' then 1 else 4096 end end,
+        'Recipient', case when event_type not in ('bounced', 'spam_reported') then {recipient} end,
+        'Email', case when event_type in ('bounced', 'spam_reported') then {recipient} end,
+        'DeliveredAt', case when event_type = 'delivered' then {at} end,
+        'BouncedAt', case when event_type in ('bounced', 'spam_reported') then {at} end,
+        'ReceivedAt', case when event_type in ('opened', 'clicked') then {at} end,
+        'ChangedAt', case when event_type = 'unsubscribed' then {at} end,
+        'Origin', case when event_type = 'unsubscribed' then 'Recipient' end,
+        'SuppressSending', case when event_type = 'unsubscribed' then true end,
+        'SuppressionReason', case when event_type = 'unsubscribed' then 'ManualSuppression' end,
+        'ClickLocation', case when event_type = 'clicked' then 'HTML' end,
+        'OriginalLink', url,
+        'UserAgent', user_agent,
+        'Platform', case when event_type in ('opened', 'clicked') then 'Desktop' end,
+        'Metadata', json_object('{_sql_key(key)}', email_id))"""
+    return _write_json_lines(con, f"select {document} as j from ({events})", stem.with_suffix(".json"))
+
+
+PROVIDER_WRITERS = {
+    "sendgrid": _write_sendgrid,
+    "mailgun": _write_mailgun,
+    "ses": _write_ses,
+    "postmark": _write_postmark,
+}
+FORMATS = ("native", *PROVIDER_WRITERS)
+
+
+def _sql_key(key: str) -> str:
+    return key.replace("'", "''")
+
+
+def _provider_quirks(fmt: str, batch: int, key: str) -> list[dict]:
+    """The quirks of a batch as the service would send them: as many rejected rows as the native
+    quirks (a timestamp that does not parse, one out of range, an event without the email_id,
+    two events with no meaning here) and the same never-resolving orphan."""
+    orphan = f"E-NEVER-SENT-{batch}"
+    at, later = "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:05.000Z"
+    if fmt == "sendgrid":
+        base = {"email": "e1@mail.example", "timestamp": 1767225600, "sg_message_id": "E1.filter", key: "E1"}
+        return [
+            dict(base, event="open", timestamp="yesterday", sg_event_id=f"BAD-{batch}-1"),
+            dict(base, event="processed", sg_event_id=f"BAD-{batch}-2"),
+            {k: v for k, v in dict(base, event="delivered", sg_event_id=f"BAD-{batch}-3").items() if k != key},
+            dict(base, event="deferred", attempt="5", sg_event_id=f"BAD-{batch}-4"),
+            dict(base, event="open", timestamp=1767225600000, sg_event_id=f"BAD-{batch}-5"),
+            dict(base, event="open", sg_event_id=f"ORPHAN-{batch}-1", **{key: orphan}),
+        ]
+    if fmt == "mailgun":
+
+        def payload(number, event, timestamp=1767225600.0, variables=None, **extra):
+            data = {"id": f"BAD-{batch}-{number}", "timestamp": timestamp, "event": event, **extra}
+            data["message"] = {"headers": {"message-id": "E1@mg.campaign-dw.example"}}
+            data["user-variables"] = {key: "E1"} if variables is None else variables
+            return {"signature": {"timestamp": "1767225600", "token": "t", "signature": "s"}, "event-data": data}
+
+        orphan_event = payload(1, "opened", variables={key: orphan})
+        orphan_event["event-data"]["id"] = f"ORPHAN-{batch}-1"
+        return [
+            payload(1, "opened", timestamp="yesterday"),
+            payload(2, "accepted"),
+            payload(3, "delivered", variables={}),
+            payload(4, "rejected", reject={"reason": "suppressed"}),
+            payload(5, "opened", timestamp=1767225600000),
+            orphan_event,
+        ]
+    if fmt == "ses":
+
+        def record(event, detail=None, email_id="E1", mail_at=at):
+            mail = {"timestamp": mail_at, "messageId": f"EXAMPLE-{email_id}-{batch}", "tags": {key: [email_id]}}
+            if email_id is None:
+                mail["tags"] = {"ses:configuration-set": ["campaign-dw"]}
+                mail["messageId"] = f"EXAMPLE-untagged-{batch}"
+            return {"eventType": event, "mail": mail, **(detail or {})}
+
+        return [
+            record("Open", {"open": {"timestamp": "yesterday", "userAgent": "Mozilla/5.0 (X11)"}}),
+            record("Send", {"send": {}}),
+            record("Delivery", {"delivery": {"timestamp": later}}, email_id=None),
+            record("DeliveryDelay", {"deliveryDelay": {"timestamp": later, "delayType": "MailboxFull"}}),
+            record("Open", {"open": {"timestamp": "2026-02-30T10:00:00.000Z", "userAgent": "Mozilla/5.0 (X11)"}}),
+            record("Open", {"open": {"timestamp": later, "userAgent": "Mozilla/5.0 (X11)"}}, email_id=orphan),
+        ]
+    base = {"MessageStream": "outbound", "MessageID": f"00000000-0000-0000-0000-{batch:012d}", "Metadata": {key: "E1"}}
+    return [
+        dict(base, RecordType="Open", ReceivedAt="yesterday", UserAgent="Mozilla/5.0 (X11)"),
+        dict(base, RecordType="SubscriptionChange", ChangedAt=at, SuppressSending=True, SuppressionReason="HardBounce"),
+        dict(base, RecordType="Delivery", DeliveredAt=at, Metadata={}),
+        dict(
+            base,
+            RecordType="SubscriptionChange",
+            ChangedAt=later,
+            Origin="Customer",
+            SuppressSending=True,
+            SuppressionReason="ManualSuppression",
+        ),
+        dict(base, RecordType="Open", ReceivedAt="2026-02-30T10:00:00Z", UserAgent="Mozilla/5.0 (X11)"),
+        dict(base, RecordType="Open", ReceivedAt=later, UserAgent="Mozilla/5.0 (X11)", Metadata={key: orphan}),
+    ]
 
 
 def _sql_list(values: list[str]) -> str:
