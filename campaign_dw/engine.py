@@ -39,6 +39,16 @@ class Engine(ABC):
         metadata of the ingest asset per raw table (none where there is nothing to say)."""
 
     @abstractmethod
+    def dbt_vars(self) -> dict[str, str]:
+        """What dbt needs of the engine beyond the settings (Settings.dbt_vars), as `--vars`."""
+
+    @abstractmethod
+    def relation(self, name: str) -> str:
+        """The name on the engine of the warehouse's relation `name` (`schema.table`, the schema
+        as the dbt project names it: `marts.campaign_metrics`). Every query of the Python side
+        names what dbt built through it."""
+
+    @abstractmethod
     def drop_outdated_tables(self) -> list[str]:
         """Before an incremental dbt build: drop the tables of an earlier layout that dbt must
         rebuild (campaign_dw.warehouse.COLUMNS_ADDED). Returns their names."""
@@ -77,6 +87,12 @@ class DuckDBEngine(Engine):
 
     def export_raw(self) -> dict[str, dict]:
         return {}  # dbt reads the raw views where the loader made them
+
+    def dbt_vars(self) -> dict[str, str]:
+        return {}  # the profile's path is the warehouse itself
+
+    def relation(self, name: str) -> str:
+        return name  # the warehouse file holds this warehouse only: its schemas' own names
 
     def drop_outdated_tables(self) -> list[str]:
         with connect(self.settings.paths.warehouse, config=self.settings.duckdb_config) as con:

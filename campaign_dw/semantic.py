@@ -73,17 +73,19 @@ class Metric:
     expr: str | None = None  # a simple metric's measure expression
 
 
-def _without_catalog(raw: dict) -> dict:
+def _without_catalog(raw: dict, relation_name: Callable[[str], str] = str) -> dict:
     """The semantic manifest with every relation named by schema and table only: dbt writes the
     catalog of its target (the warehouse file's name) into it, and the same SQL must run on
-    the serving copy, another file with the same schemas."""
+    the serving copy, another file with the same schemas. `relation_name` names each on the
+    engine the SQL runs on (campaign_dw.engine.Engine.relation: on Spark, the warehouse's
+    prefixed schemas)."""
 
     def visit(value):
         if isinstance(value, dict):
             relation = value.get("node_relation")
             if isinstance(relation, dict):
                 relation["database"] = None
-                relation["relation_name"] = f"{relation['schema_name']}.{relation['alias']}"
+                relation["relation_name"] = relation_name(f"{relation['schema_name']}.{relation['alias']}")
             for item in value.values():
                 visit(item)
         elif isinstance(value, list):
@@ -94,11 +96,11 @@ def _without_catalog(raw: dict) -> dict:
     return raw
 
 
-def read_manifest(target_dir: Path) -> dict:
+def read_manifest(target_dir: Path, relation_name: Callable[[str], str] = str) -> dict:
     path = Path(target_dir) / "semantic_manifest.json"
     if not path.exists():
         raise SemanticLayerError(f"no semantic manifest at {path}: run `campaign-dw parse` (or `make`) first")
-    return _without_catalog(json.loads(path.read_text()))
+    return _without_catalog(json.loads(path.read_text()), relation_name)
 
 
 def metrics(manifest: dict) -> dict[str, Metric]:
@@ -159,14 +161,16 @@ class _SqlOnly:
 
 
 class SemanticLayer:
-    """The dbt project's semantic layer, from the semantic manifest dbt wrote when it parsed."""
+    """The dbt project's semantic layer, from the semantic manifest dbt wrote when it parsed.
+    `relation`: how the engine the SQL runs on names a relation `schema.table` (the serving
+    copy and DuckDB: as it is; Spark: Engine.relation)."""
 
-    def __init__(self, target_dir: Path, engine: str = "duckdb"):
+    def __init__(self, target_dir: Path, engine: str = "duckdb", relation: Callable[[str], str] = str):
         from metricflow.engine.metricflow_engine import MetricFlowEngine
         from metricflow_semantics.model.dbt_manifest_parser import parse_manifest_from_dbt_generated_manifest
         from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup
 
-        self.manifest = read_manifest(target_dir)
+        self.manifest = read_manifest(target_dir, relation)
         self.metrics = metrics(self.manifest)
         semantic_manifest = parse_manifest_from_dbt_generated_manifest(json.dumps(self.manifest))
         self._engine = MetricFlowEngine(SemanticManifestLookup(semantic_manifest), _SqlOnly(engine))

@@ -372,6 +372,7 @@ def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
 def _docs(args: argparse.Namespace, settings: Settings) -> int:
     """dbt's docs site for this warehouse: the catalog is read from the warehouse (waiting for a
     run in progress), then the static site is served from the warehouse's docs folder."""
+    from campaign_dw.engine import engine_for
     from campaign_dw.warehouse import writer_lock
 
     target = settings.paths.root / f"{settings.warehouse.stem}_dbt_docs"
@@ -383,7 +384,7 @@ def _docs(args: argparse.Namespace, settings: Settings) -> int:
         "--target-path",
         str(target),
         "--vars",
-        json.dumps(settings.dbt_vars()),
+        json.dumps({**settings.dbt_vars(), **engine_for(settings).dbt_vars()}),
     ]
     with writer_lock(settings.paths):
         built = subprocess.call([config.DBT_EXECUTABLE, "docs", "generate", *common], cwd=config.DBT_PROJECT_DIR)

@@ -298,6 +298,27 @@ def test_the_recount_names_changed_campaigns_only_when_that_is_safe(monkeypatch)
     assert checks.changed_campaigns(CampaignsFound("duckdb", ["C1", "C2", "C3"])) is None
 
 
+def test_the_checks_name_the_warehouse_relations_through_the_engine(monkeypatch):
+    """On Spark one metastore may hold several warehouses: each one's schemas carry its prefix,
+    the warehouse file's name or CAMPAIGN_DW_SPARK_SCHEMA_PREFIX, and every query of the
+    checks names its tables through the engine. On DuckDB the names stay as they are."""
+    monkeypatch.delenv("CAMPAIGN_DW_SPARK_SCHEMA_PREFIX", raising=False)
+    on_duckdb = engine("duckdb")
+    on_spark = engine_for(Settings(warehouse=Path("/data/Acme Prod.duckdb"), target="spark"))
+    assert on_duckdb.relation("marts.campaign_metrics") == "marts.campaign_metrics" and on_duckdb.dbt_vars() == {}
+    assert on_spark.relation("marts.campaign_metrics") == "acme_prod_marts.campaign_metrics"
+    assert on_spark.dbt_vars()["spark_schema_prefix"] == "acme_prod"
+    assert checks.recount_sql("true", relation=on_duckdb.relation) == checks.recount_sql("true")
+    spark_sql = checks.recount_sql("true", relation=on_spark.relation)
+    assert "acme_prod_intermediate.int_email_sends_deduplicated" in spark_sql
+    assert " intermediate." not in spark_sql
+    monkeypatch.setenv("CAMPAIGN_DW_SPARK_SCHEMA_PREFIX", "team_b")
+    assert on_spark.relation("audit.raw_row_reconciliation") == "team_b_audit.raw_row_reconciliation"
+    monkeypatch.setenv("CAMPAIGN_DW_SPARK_SCHEMA_PREFIX", "Team-B")
+    with pytest.raises(RuntimeError, match="CAMPAIGN_DW_SPARK_SCHEMA_PREFIX='Team-B': use lower-case letters"):
+        on_spark.relation("marts.campaign_metrics")
+
+
 def test_campaigns_are_quoted_for_the_engine():
     """The recount names its campaigns as literals: an id with a quote stays one id."""
     assert checks.in_campaigns(None, engine("duckdb")) == "true"

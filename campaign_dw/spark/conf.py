@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 from campaign_dw.config import Paths
-from campaign_dw.spark.raw import raw_dir
 
 
 def require_spark() -> None:
@@ -20,12 +19,18 @@ def require_spark() -> None:
         raise RuntimeError("the spark target needs Java 17 (or 21): put `java` on PATH or set JAVA_HOME")
 
 
+# The SPARK_CONF_DIR prepare() set, if it did: a later warehouse in the same process (the
+# engineer set none) gets its own, not the first one's metastore and tables.
+_conf_dir_set_here: str | None = None
+
+
 def prepare(paths: Paths) -> None:
     """Set the environment dbt (a child process) and the checks' Spark session start from.
-    Raises RuntimeError, saying what to install, when pyspark or Java is missing."""
+    Raises RuntimeError, saying what to install, when pyspark or Java is missing. (The raw
+    folder and the schemas reach dbt as vars: SparkEngine.dbt_vars.)"""
+    global _conf_dir_set_here
     require_spark()
-    os.environ["CAMPAIGN_DW_SPARK_RAW"] = str(raw_dir(paths))
-    if "SPARK_CONF_DIR" in os.environ:
+    if "SPARK_CONF_DIR" in os.environ and os.environ["SPARK_CONF_DIR"] != _conf_dir_set_here:
         return  # the engineer's own Spark configuration
     conf_dir = write_conf(
         paths.spark_dir,
@@ -35,7 +40,7 @@ def prepare(paths: Paths) -> None:
         },
         log_level="error",
     )
-    os.environ["SPARK_CONF_DIR"] = str(conf_dir)
+    os.environ["SPARK_CONF_DIR"] = _conf_dir_set_here = str(conf_dir)
 
 
 def write_conf(home: Path, settings: dict[str, str], log_level: str) -> Path:

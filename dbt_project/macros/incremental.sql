@@ -192,7 +192,7 @@
     {%- endfor -%}
     {%- set missing = needed | reject('in', succeeded) | list -%}
     {%- if missing | length == 0 -%}
-        {%- set seen = api.Relation.create(schema='intermediate', identifier='int_inputs_seen') -%}
+        {%- set seen = api.Relation.create(schema=warehouse_schema('intermediate'), identifier='int_inputs_seen') -%}
         {%- set columns = [] -%}
         {%- for name, type in completed_build_columns() -%}
             {%- do columns.append(name) -%}

@@ -11,7 +11,7 @@
     ] -%}
     {%- if execute -%}
         {%- for schema, name in removed -%}
-            {%- set relation = adapter.get_relation(database=target.database, schema=schema, identifier=name) -%}
+            {%- set relation = adapter.get_relation(database=target.database, schema=warehouse_schema(schema), identifier=name) -%}
             {%- if relation is not none -%}
                 {%- do adapter.drop_relation(relation) -%}
             {%- endif -%}

@@ -15,7 +15,8 @@ that computed them:
 - no footer link is listed (placement lives in another table than the clicks).
 
 They run where the marts are, through the warehouse's engine (campaign_dw.engine): on the
-DuckDB warehouse, or as Spark SQL with the `spark` target. A failing blocking check stops the
+DuckDB warehouse, or as Spark SQL with the `spark` target, naming every relation through the
+engine (`Engine.relation`: on Spark each warehouse's schemas carry its prefix). A failing blocking check stops the
 run before serving is published (BI keeps the last good numbers). Each result carries how many
 rows failed and a few examples.
 
@@ -24,7 +25,7 @@ changed, so an incremental bug cannot hide in campaigns that no build touches ag
 """
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import dagster as dg
 
@@ -144,7 +145,7 @@ def _rate_check(table: str) -> dg.AssetChecksDefinition:
         "rate over the wrong denominator passes every dbt test).",
     )
     def rates_match(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        rows = warehouse.query(f"select * from marts.{table}")
+        rows = warehouse.query(f"select * from {warehouse.engine.relation(f'marts.{table}')}")
         return result(rate_violations(rows), len(rows), "rate = numerator / denominator")
 
     return rates_match
@@ -157,13 +158,14 @@ def sum_mismatches(
     keys (a row without parts has zero counts)."""
     columns = COUNT_COLUMNS + PEOPLE_COUNT_COLUMNS
     by_key = ", ".join(keys)
-    totals = {tuple(r[k] for k in keys): r for r in warehouse.query(f"select * from marts.{table}")}
+    relation = warehouse.engine.relation
+    totals = {tuple(r[k] for k in keys): r for r in warehouse.query(f"select * from {relation(f'marts.{table}')}")}
     sums = {
         tuple(r[k] for k in keys): r
         for r in warehouse.query(
             f"select {by_key}, "
             + ", ".join(f"cast(sum({c}) as bigint) as {c}" for c in columns)
-            + f" from marts.{parts} group by {by_key}"
+            + f" from {relation(f'marts.{parts}')} group by {by_key}"
         )
     }
     for k in totals:
@@ -239,9 +241,9 @@ def rollup_mismatches(
 def rollup_equals_the_semantic_layer(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     from campaign_dw.semantic import SemanticLayer
 
-    layer = SemanticLayer(dbt_target_dir(), engine=warehouse.engine.name)
+    layer = SemanticLayer(dbt_target_dir(), engine=warehouse.engine.name, relation=warehouse.engine.relation)
     semantic = layer.rollup(warehouse.query, [*COUNT_COLUMNS, *PEOPLE_COUNT_COLUMNS, *RATES])
-    rollup = warehouse.query("select * from marts.metrics_rollup")
+    rollup = warehouse.query(f"select * from {warehouse.engine.relation('marts.metrics_rollup')}")
     bad = rollup_mismatches(rollup, semantic, COUNT_COLUMNS + PEOPLE_COUNT_COLUMNS, RATES)
     return result(bad, len(rollup), "rollup = semantic layer")
 
@@ -264,7 +266,7 @@ EMAILS_PER_RECOUNT_QUERY = 5_000_000
 def email_buckets(warehouse: WarehouseResource, campaigns: list[str] | None) -> int:
     """How many queries the recount of `campaigns` takes (their emails / EMAILS_PER_RECOUNT_QUERY)."""
     emails = warehouse.query(
-        "select count(*) as emails from intermediate.int_email_sends_deduplicated "
+        f"select count(*) as emails from {warehouse.engine.relation('intermediate.int_email_sends_deduplicated')} "
         f"where {in_campaigns(campaigns, warehouse.engine)}"
     )
     return max(1, math.ceil(emails[0]["emails"] / EMAILS_PER_RECOUNT_QUERY))
@@ -272,29 +274,40 @@ def email_buckets(warehouse: WarehouseResource, campaigns: list[str] | None) -> 
 
 # The recount: the same SPEC §3 rules as int_emails_flagged, written independently (per-event
 # flags with FILTER aggregates straight from the de-duplicated facts and the current
-# dimensions; a click without a link_id takes its message's first link with its url), per message. `in_scope` (a condition on s.campaign_id) selects the campaigns to
-# recount; `bucket` of `buckets` the emails (a non-negative hash modulo on both engines:
-# Spark's hash is a signed int).
-def recount_sql(in_scope: str = "true", buckets: int = 1, bucket: int = 0) -> str:
+# dimensions; a click without a link_id takes its message's first link with its url), per
+# message. `in_scope` (a condition on s.campaign_id) selects the campaigns to recount;
+# `bucket` of `buckets` the emails (a non-negative hash modulo on both engines: Spark's hash is
+# a signed int); `relation` names the tables on the engine (Engine.relation).
+def recount_sql(in_scope: str = "true", buckets: int = 1, bucket: int = 0, relation: Callable[[str], str] = str) -> str:
     def in_bucket(column: str) -> str:
         return f"(hash({column}) % {buckets} + {buckets}) % {buckets} = {bucket}" if buckets > 1 else "true"
 
+    sends, events, links, messages, campaigns = (
+        relation(f"intermediate.{name}")
+        for name in (
+            "int_email_sends_deduplicated",
+            "int_email_events_deduplicated",
+            "int_message_links_current",
+            "int_campaign_messages_current",
+            "int_campaigns_current",
+        )
+    )
     return f"""
 with sends as (
     select s.email_id, s.campaign_id, s.message_id
-    from intermediate.int_email_sends_deduplicated s
-    join intermediate.int_campaign_messages_current m on m.message_id = s.message_id and m.campaign_id = s.campaign_id
-    join intermediate.int_campaigns_current c on c.campaign_id = s.campaign_id
+    from {sends} s
+    join {messages} m on m.message_id = s.message_id and m.campaign_id = s.campaign_id
+    join {campaigns} c on c.campaign_id = s.campaign_id
     where {in_bucket("s.email_id")} and {in_scope}
 ),
 events as (
     select email_id, event_id, event_type, bounce_type, link_id, url
-    from intermediate.int_email_events_deduplicated
+    from {events}
     where {in_bucket("email_id")}
 ),
 first_link_by_url as (
     select message_id, url, min(link_id) as link_id
-    from intermediate.int_message_links_current
+    from {links}
     group by message_id, url
 ),
 per_email as (
@@ -313,7 +326,7 @@ per_email as (
     left join events e on e.email_id = s.email_id
     left join first_link_by_url u
         on e.link_id is null and e.event_type = 'clicked' and u.message_id = s.message_id and u.url = e.url
-    left join intermediate.int_message_links_current l on l.link_id = coalesce(e.link_id, u.link_id)
+    left join {links} l on l.link_id = coalesce(e.link_id, u.link_id)
     group by s.email_id, s.campaign_id, s.message_id
 )
 select
@@ -353,15 +366,15 @@ def changed_campaigns(warehouse: WarehouseResource) -> list[str] | None:
     None (every campaign) when the build recomputed every current campaign (a full build):
     the recount reads current campaigns only, so both give the same rows. Also None, a
     superset, when naming them is not safe or not worth it (see above)."""
+    current, touched = (
+        warehouse.engine.relation(f"intermediate.{name}") for name in ("int_campaigns_current", "int_campaigns_touched")
+    )
     untouched = warehouse.query(
-        "select count(*) as campaigns from intermediate.int_campaigns_current "
-        "where campaign_id not in (select campaign_id from intermediate.int_campaigns_touched)"
+        f"select count(*) as campaigns from {current} where campaign_id not in (select campaign_id from {touched})"
     )
     if not untouched[0]["campaigns"]:
         return None
-    campaigns = sorted(
-        r["campaign_id"] for r in warehouse.query("select campaign_id from intermediate.int_campaigns_touched")
-    )
+    campaigns = sorted(r["campaign_id"] for r in warehouse.query(f"select campaign_id from {touched}"))
     if len(campaigns) > MAX_NAMED_CAMPAIGNS or not all(warehouse.engine.reads_literally(c) for c in campaigns):
         return None
     return campaigns
@@ -392,15 +405,20 @@ def recount_mismatches(warehouse: WarehouseResource, campaigns: list[str] | None
     in_scope = in_campaigns(campaigns, warehouse.engine)
     sends_in_scope = in_campaigns(campaigns, warehouse.engine, "s.campaign_id")
     for bucket in range(buckets):
-        for row in warehouse.query(recount_sql(sends_in_scope, buckets, bucket)):
+        for row in warehouse.query(recount_sql(sends_in_scope, buckets, bucket, warehouse.engine.relation)):
             add_counts(recount, (row["campaign_id"], row["message_id"]), row)
+    relation = warehouse.engine.relation
     messages = {
         (r["campaign_id"], r["message_id"]): r
-        for r in warehouse.query(f"select * from marts.campaign_message_metrics where emails_sent > 0 and {in_scope}")
+        for r in warehouse.query(
+            f"select * from {relation('marts.campaign_message_metrics')} where emails_sent > 0 and {in_scope}"
+        )
     }
     marts_campaigns = {
         r["campaign_id"]: r
-        for r in warehouse.query(f"select * from marts.campaign_metrics where emails_sent > 0 and {in_scope}")
+        for r in warehouse.query(
+            f"select * from {relation('marts.campaign_metrics')} where emails_sent > 0 and {in_scope}"
+        )
     }
     recounted_campaigns: dict = {}
     for (campaign_id, _), row in recount.items():
@@ -440,16 +458,17 @@ def _heatmap_check(table: str, grain: str, cells: str) -> dg.AssetChecksDefiniti
     def same_total(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         # The mart is a view of its cell table, which is kept per campaign (`_built_at`): a
         # large warehouse holds far more cells than a build changes.
-        recomputed = f"select campaign_id from {latest_build(f'intermediate.{cells}')}"
+        relation = warehouse.engine.relation
+        recomputed = f"select campaign_id from {latest_build(relation(f'intermediate.{cells}'))}"
         rows = warehouse.query(
             f"""select {grain}, min(total) as smallest_zone_total, max(total) as largest_zone_total,
                        count(*) as zones
                 from (select {grain}, viewer_timezone, sum(opens) as total
-                      from marts.{table} where campaign_id in ({recomputed})
+                      from {relation(f"marts.{table}")} where campaign_id in ({recomputed})
                       group by {grain}, viewer_timezone) as per_zone
                 group by {grain}"""
         )
-        zones = warehouse.query("select count(*) as n from intermediate.int_viewer_timezones")[0]["n"]
+        zones = warehouse.query(f"select count(*) as n from {relation('intermediate.int_viewer_timezones')}")[0]["n"]
         bad = [r for r in rows if r["smallest_zone_total"] != r["largest_zone_total"] or r["zones"] != zones]
         return result(bad, len(rows), f"equal totals over all {zones} viewer zones")
 
@@ -458,15 +477,20 @@ def _heatmap_check(table: str, grain: str, cells: str) -> dg.AssetChecksDefiniti
 
 def _footer_check(table: str, by_link_id: bool) -> dg.AssetChecksDefinition:
     # A footer url of a campaign: every link with that url in the campaign is a footer link.
-    footer = (
-        "join intermediate.int_message_links_current l on l.link_id = t.link_id and l.placement = 'footer'"
-        if by_link_id
-        else "join (select m.campaign_id, l.url from intermediate.int_message_links_current l "
-        "join intermediate.int_campaign_messages_current m on m.message_id = l.message_id "
-        "group by m.campaign_id, l.url "
-        "having min(case when l.placement = 'footer' then 1 else 0 end) = 1) footer_only "
-        "on footer_only.campaign_id = t.campaign_id and footer_only.url = t.link_url"
-    )
+    def footer(relation: Callable[[str], str]) -> str:
+        links, messages = (
+            relation("intermediate.int_message_links_current"),
+            relation("intermediate.int_campaign_messages_current"),
+        )
+        if by_link_id:
+            return f"join {links} l on l.link_id = t.link_id and l.placement = 'footer'"
+        return (
+            f"join (select m.campaign_id, l.url from {links} l "
+            f"join {messages} m on m.message_id = l.message_id "
+            "group by m.campaign_id, l.url "
+            "having min(case when l.placement = 'footer' then 1 else 0 end) = 1) footer_only "
+            "on footer_only.campaign_id = t.campaign_id and footer_only.url = t.link_url"
+        )
 
     @dg.asset_check(
         asset=key("marts", table),
@@ -476,8 +500,10 @@ def _footer_check(table: str, by_link_id: bool) -> dg.AssetChecksDefinition:
         "current placement in message_links (SPEC §3, §5).",
     )
     def no_footer_link(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        footers = warehouse.query(f"select t.*, 'footer link listed' as broken_rule from marts.{table} t {footer}")
-        checked = warehouse.query(f"select count(*) as n from marts.{table}")[0]["n"]
+        relation = warehouse.engine.relation
+        mart = relation(f"marts.{table}")
+        footers = warehouse.query(f"select t.*, 'footer link listed' as broken_rule from {mart} t {footer(relation)}")
+        checked = warehouse.query(f"select count(*) as n from {mart}")[0]["n"]
         return result(footers, checked, "no footer links")
 
     return no_footer_link

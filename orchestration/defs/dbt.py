@@ -134,7 +134,8 @@ def warehouse_dbt_models(
 ):
     # Unit tests check the definitions against fixed rows, not the data: they run in CI
     # (tests/test_dbt_project.py), not in every production build (dbt Labs' advice).
-    args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(warehouse.settings.dbt_vars())]
+    dbt_vars = {**warehouse.settings.dbt_vars(), **warehouse.engine.dbt_vars()}
+    args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)]
     if config.full_refresh:
         args.append("--full-refresh")
     else:
@@ -176,14 +177,15 @@ def _scope_metadata(warehouse: WarehouseResource) -> dict:
     """What this build recomputed, shown on int_campaigns_touched's materialization in the UI
     and by `campaign-dw info`: how many campaigns, by reason, and the state the build started
     from (build_state: with it, `dbt compile` of a model gives the SQL the build ran)."""
+    relation = warehouse.engine.relation
     by_reason = {
         r["reason"]: r["campaigns"]
         for r in warehouse.query(
-            "select reason, count(*) as campaigns from intermediate.int_campaigns_touched "
+            f"select reason, count(*) as campaigns from {relation('intermediate.int_campaigns_touched')} "
             "group by reason order by campaigns desc, reason"
         )
     }
-    state = warehouse.query("select last_completed_build, watermarks from intermediate.build_state")
+    state = warehouse.query(f"select last_completed_build, watermarks from {relation('intermediate.build_state')}")
     return {
         "campaigns_recomputed": dg.MetadataValue.int(sum(by_reason.values())),
         "recomputed_by_reason": dg.MetadataValue.json(by_reason),
@@ -208,7 +210,8 @@ def _row_counts(events: list, warehouse: WarehouseResource) -> dict[str, int]:
     for event in events:
         node = manifest_nodes().get(_unique_id(event) or "")
         if node and node["resource_type"] == "model" and node["config"]["materialized"] != "view":
-            tables[node["unique_id"]] = f"{node['schema']}.{node['alias'] or node['name']}"
+            schema = node["config"].get("schema") or node["schema"]  # as configured, whatever the parse's target
+            tables[node["unique_id"]] = warehouse.engine.relation(f"{schema}.{node['alias'] or node['name']}")
     return warehouse.engine.row_counts(tables)
 
 

@@ -41,7 +41,8 @@ def serving_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     )
     if context.run.job_name == WAREHOUSE_JOB:
         # The whole job completed: a build with nothing new can now end at once.
-        reconciled = warehouse.query("select table_name, last_raw_row_id from audit.raw_row_reconciliation")
+        reconciliation = warehouse.engine.relation("audit.raw_row_reconciliation")
+        reconciled = warehouse.query(f"select table_name, last_raw_row_id from {reconciliation}")
         build_record.complete(
             warehouse.settings, context.run.run_id, {r["table_name"]: r["last_raw_row_id"] for r in reconciled}
         )
