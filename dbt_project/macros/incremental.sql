@@ -16,6 +16,14 @@
      `replace_touched_campaigns` strategy below). The marts are rebuilt from these counts and
      the current dimensions.
 
+     On Spark (plain Parquet, which cannot delete rows) the same models are tables partitioned
+     by a bucket of the campaign (`campaign_bucket`, below): a build overwrites the partitions
+     of the touched buckets (dbt-spark's insert_overwrite, dynamic partition overwrite) and
+     leaves every other partition's files as they are. So that a rewritten partition holds
+     every campaign it held, int_campaigns_touched widens the scope there to whole buckets
+     (reason `same partition`), and a touched bucket whose recount has no rows is dropped
+     (drop_stale_campaign_buckets): dynamic overwrite replaces only the partitions it writes.
+
   How far the last completed build had read is the state table intermediate.completed_builds
   (a copy of that build's int_inputs_seen). It is written at the very end of a dbt run, and
   only when every per-campaign model succeeded in that run: a failed or killed build leaves
@@ -102,7 +110,7 @@
         {%- set touched = touched_campaigns() -%}
         {%- if touched | length == 0 -%}
             false
-        {%- elif touched | length > max_literal_campaigns -%}
+        {%- elif touched | length > max_literal_campaigns or not literals_read_as_written(touched) -%}
             {{ column }} in (select campaign_id from {{ ref('int_campaigns_touched') }})
         {%- else -%}
             {{ column }} in ({% for campaign_id in touched %}'{{ campaign_id | replace("'", "''") }}'{{ ", " if not loop.last }}{% endfor %})
@@ -110,13 +118,93 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- Whether every text is read as written inside a '...' literal, quotes doubled. On Spark
+    only plain texts are (letters, digits, `_.:/-`): a session may read quotes otherwise
+    (spark.sql.parser.escapedStringLiterals), and it substitutes ${...} inside literals. -#}
+{% macro literals_read_as_written(texts) -%}
+    {%- if target.type != 'spark' -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- for text in texts if not modules.re.fullmatch('[\\w.:/-]+', text | string) -%}
+        {{ return(false) }}
+    {%- endfor -%}
+    {{ return(true) }}
+{%- endmacro %}
+
 {#- The row order of a per-campaign table (DuckDB; ends the model's query): a campaign's rows
     side by side, so its ids and times compress to little (benchmarks/README.md) and a rebuilt
-    campaign's rows are written together. Spark's tables
-    are written whole each build: a global sort there costs a shuffle for no gain. -#}
+    campaign's rows are written together. On Spark a global sort costs a shuffle for no gain;
+    there the rows are distributed by their partition instead, so that each partition is
+    written as one file, not one per task. -#}
 {% macro campaign_order(columns=['campaign_id']) -%}
     {%- if target.type == 'duckdb' -%}
     order by {{ columns | join(', ') }}
+    {%- elif target.type == 'spark' -%}
+    distribute by campaign_bucket
+    {%- endif -%}
+{%- endmacro %}
+
+{#- ---- Spark: per-campaign tables partitioned by a bucket of the campaign --------------------- -#}
+
+{#- How many buckets the campaigns are spread over: a partition holds the campaigns of one
+    bucket, so a build rewrites the touched campaigns and those sharing their buckets, and a
+    table has at most this many partitions (each a file per build that rewrites it). Changing
+    it moves every campaign to another partition: `campaign-dw build --full-refresh` then. -#}
+{% macro campaign_buckets() -%}
+    {{ return(128) }}
+{%- endmacro %}
+
+{#- A campaign's bucket (Spark SQL): a non-negative hash modulo campaign_buckets(). -#}
+{% macro campaign_bucket(column='campaign_id') -%}
+    pmod(hash({{ column }}), {{ campaign_buckets() }})
+{%- endmacro %}
+
+{#- The partition column of a per-campaign table, after its last column (Spark only; nothing
+    on DuckDB, whose tables are not partitioned). -#}
+{% macro campaign_partition_column(column='campaign_id') -%}
+    {%- if target.type == 'spark' -%}
+    , {{ campaign_bucket(column) }} as campaign_bucket
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The end of int_campaigns_touched: its rows (`touched`), and on Spark every other campaign of
+    `every_campaign` that shares a bucket with one of them (reason `same partition`): a build
+    rewrites a partition whole, so it recounts every campaign of it. -#}
+{% macro with_whole_campaign_buckets(touched, every_campaign) -%}
+    select campaign_id, reason from {{ touched }}
+    {%- if target.type == 'spark' %}
+    union all
+    select every_campaign.campaign_id, 'same partition' as reason
+    from {{ every_campaign }} as every_campaign
+    where {{ campaign_bucket('every_campaign.campaign_id') }} in (
+        select {{ campaign_bucket('campaign_id') }} from {{ touched }}
+    )
+    and not exists (
+        select 1 from {{ touched }} as touched where touched.campaign_id = every_campaign.campaign_id
+    )
+    {%- endif %}
+{%- endmacro %}
+
+{#- A post-hook of the per-campaign models (Spark only): drop each touched bucket's partition
+    that this build did not write, i.e. whose rows are all older (`_built_at`). Dynamic
+    partition overwrite replaces only the partitions the new rows fall in: without this, the
+    campaigns of a bucket whose recount has no rows (a campaign whose messages all moved away,
+    say) would keep their old rows. Renders nothing on DuckDB and on a full build. -#}
+{% macro drop_stale_campaign_buckets() -%}
+    {%- if execute and target.type == 'spark' and is_incremental() -%}
+        {%- set touched = run_query(
+            "select distinct " ~ campaign_bucket() ~ " from " ~ ref('int_campaigns_touched')
+        ).columns[0].values() | list -%}
+        {%- if touched | length > 0 -%}
+            {%- set stale = run_query(
+                "select distinct campaign_bucket from " ~ this ~ " where campaign_bucket in ("
+                ~ touched | join(', ') ~ ") and _built_at <> " ~ built_at()
+            ).columns[0].values() | list -%}
+            {%- if stale | length > 0 -%}
+    alter table {{ this }} drop if exists
+        {%- for bucket in stale | sort %} partition (campaign_bucket = {{ bucket | int }}){{ "," if not loop.last }}{% endfor %}
+            {%- endif -%}
+        {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 

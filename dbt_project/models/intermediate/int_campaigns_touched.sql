@@ -20,6 +20,8 @@
 -- and every campaign on the first build ("first build"), or when the viewer time zones or the
 -- definitions' vars changed ("viewer zones changed", "definitions changed"). Touching a
 -- campaign that did not change costs time, never correctness; missing one would leave it stale.
+-- On Spark, where a build rewrites whole partitions of campaigns, also every other campaign of
+-- a touched one's partition ("same partition": macros/incremental.sql).
 {%- set previous = last_completed_build() %}
 
 with
@@ -38,8 +40,11 @@ every_campaign as (
 )
 
 {% if previous is none %}
+,
 
-select campaign_id, 'first build' as reason from every_campaign
+touched as (
+    select campaign_id, 'first build' as reason from every_campaign
+)
 
 {% else %}
 ,
@@ -94,15 +99,19 @@ recompute_everything as (
                 then 'definitions changed'
         end as reason
     from seen
+),
+
+touched as (
+    select campaign_id, (select reason from recompute_everything) as reason
+    from every_campaign
+    where (select reason from recompute_everything) is not null
+    union all
+    select distinct changed.campaign_id, changed.reason
+    from first_reason
+    inner join changed on changed.campaign_id = first_reason.campaign_id and changed.rank = first_reason.rank
+    where (select reason from recompute_everything) is null
 )
 
-select campaign_id, (select reason from recompute_everything) as reason
-from every_campaign
-where (select reason from recompute_everything) is not null
-union all
-select distinct changed.campaign_id, changed.reason
-from first_reason
-inner join changed on changed.campaign_id = first_reason.campaign_id and changed.rank = first_reason.rank
-where (select reason from recompute_everything) is null
-
 {% endif %}
+
+{{ with_whole_campaign_buckets('touched', 'every_campaign') }}

@@ -21,6 +21,7 @@ select
     cast(count(*) as {{ dbt.type_bigint() }}) as prospects_entered,
     cast(sum(case when exited_at is not null then 1 else 0 end) as {{ dbt.type_bigint() }}) as prospects_exited,
     {{ built_at() }} as _built_at
+    {{- campaign_partition_column() }}
 from versions
 where version_rank = 1
 group by campaign_id

@@ -62,6 +62,7 @@ select
     cast(cells.opens_by_people as {{ dbt.type_bigint() }}) as opens_by_people,
     cast(cells.unique_prospects_by_people as {{ dbt.type_bigint() }}) as unique_prospects_by_people,
     {{ built_at() }} as _built_at
+    {{- campaign_partition_column('cells.campaign_id') }}
 from cells
 inner join cell_names
     on cells.local_cell = cell_names.local_cell

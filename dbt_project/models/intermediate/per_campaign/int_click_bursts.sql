@@ -40,6 +40,7 @@ select
     click_groups.email_id,
     click_groups.campaign_id,
     {{ built_at() }} as _built_at
+    {{- campaign_partition_column('click_groups.campaign_id') }}
 from click_groups
 inner join bursts
     on click_groups.email_id = bursts.email_id

@@ -138,5 +138,6 @@ select
     cast(bot_click_events as {{ dbt.type_bigint() }}) as bot_click_events,
     cast(events as {{ dbt.type_bigint() }}) as events,
     {{ built_at() }} as _built_at
+    {{- campaign_partition_column() }}
 from flags
 {{ campaign_order(['campaign_id', 'message_id', 'send_date']) }}

@@ -25,6 +25,7 @@ select
     cast(count(*) as {{ dbt.type_bigint() }}) as clicks,
     cast(sum(case when clicks.is_bot_click then 0 else 1 end) as {{ dbt.type_bigint() }}) as clicks_by_people,
     {{ built_at() }} as _built_at
+    {{- campaign_partition_column('clicks.campaign_id') }}
 from clicks
 inner join counted_emails
     on clicks.email_id = counted_emails.email_id

@@ -10,6 +10,7 @@ select
     send_date,
     {{ count_emails() }},
     {{ built_at() }} as _built_at
+    {{- campaign_partition_column() }}
 from {{ ref('int_emails_flagged') }}
 where {{ in_touched_campaigns() }}
 group by campaign_id, message_id, send_date

@@ -48,6 +48,7 @@ select
     -- SPEC §3b: a person's open (not a machine's); the heatmap's cells count both.
     not ranked.is_machine_open as is_person_open,
     {{ built_at() }} as _built_at
+    {{- campaign_partition_column('ranked.campaign_id') }}
 from ranked
 inner join campaigns
     on ranked.campaign_id = campaigns.campaign_id
