@@ -90,8 +90,8 @@ def test_the_sample_and_generated_data_on_a_local_spark_session_equal_duckdb(spa
     """`method: session`, the default: dbt, the checks and serving each run a local Spark in
     their process. The sample (every definition's edge case, SPEC §3b machines and bots
     included) and a generated batch in one build. (The incremental path on Spark, where the
-    staged facts grow by appending and the per-campaign models are rebuilt, is tested on the
-    local cluster: tests/test_spark_cluster.py.)"""
+    staged facts grow by appending and the per-campaign partitions of the touched campaigns are
+    rewritten, is tested on the local cluster: tests/test_spark_cluster.py.)"""
     on_spark = config.paths(tmp_path / "spark" / "warehouse.duckdb")
     load_directory(config.SAMPLE_DIR, on_spark)
     result = spark_build(on_spark, landing=spark_batches[0])
