@@ -5,11 +5,12 @@ executors.
 
 One cluster, started once, holds two warehouses (builds are shared: each is asserted on for
 everything it can show). One is built incrementally: the sample and a generated batch, then
-the next batch with a message moved to another campaign. The other is built once over the
-same files, in between. The incremental build rewrites only the partitions of the campaigns it
-touched, and its marts equal both the full build's and a DuckDB build's; the full build did
-not read or change the first warehouse's tables; a third warehouse that would take the first
-one's schemas is refused."""
+the next batch with a message moved to another campaign and a new campaign in the partition
+of a campaign the batch does not touch. The other is built once over the same files, in
+between. The incremental build rewrites only the partitions of the campaigns it touched (with
+every campaign in them), and its marts equal both the full build's and a DuckDB build's; the
+full build did not read or change the first warehouse's tables; a third warehouse that would
+take the first one's schemas is refused."""
 
 import json
 import os
@@ -31,6 +32,8 @@ from campaign_dw.spark.engine import SparkEngine
 
 pytestmark = pytest.mark.slow
 
+# A campaign's bucket, the partition of the per-campaign tables it is in (macros/incremental.sql).
+BUCKET = "pmod(hash({}), 1024)"
 PER_CAMPAIGN_MODELS = sorted(p.stem for p in (DBT_PROJECT_DIR / "models/intermediate/per_campaign").glob("*.sql"))
 
 
@@ -62,13 +65,18 @@ def spark_marts(settings: Settings, into: Path) -> dict:
     return marts(into)
 
 
-def with_message_moved(batch: Path, into: Path) -> Path:
-    """The batch plus a new version of the sample's message M41, moved from C4 to C3: C4 keeps
-    its sends but counts no email any more (its partitions empty out), C3 gains a message."""
+def with_changes(batch: Path, into: Path, new_campaign: str) -> Path:
+    """The batch plus a new version of the sample's message M41, moved from C4 to C3 (C4 keeps
+    its sends but counts no email any more: its partitions empty out; C3 gains a message), and
+    a new draft campaign (no rows of its own in any per-campaign table)."""
     shutil.copytree(batch, into)
     (into / "campaign_messages.csv").write_text(
         "message_id,campaign_id,step_number,subject,body_html,wait_days,updated_at\n"
         "M41,C3,2,SRE at Acme,<p>Hallo!</p>,0,2026-06-01T10:00:00Z\n"
+    )
+    (into / "campaigns.csv").write_text(
+        "campaign_id,name,owner_user_id,status,language,started_at,ended_at,created_at,updated_at\n"
+        f"{new_campaign},Drafted later,U1,draft,en,,,2026-06-01T10:00:00Z,2026-06-01T10:00:00Z\n"
     )
     return into
 
@@ -79,7 +87,6 @@ def test_incremental_builds_on_a_local_cluster_equal_a_full_build_and_keep_wareh
     incremental = config.paths(tmp_path / "spark" / "warehouse.duckdb")
     full = config.paths(tmp_path / "full" / "full.duckdb")
     intruder = config.paths(tmp_path / "elsewhere" / "warehouse.duckdb")  # the same name: the same schemas
-    last_batch = with_message_moved(spark_batches[1], tmp_path / "batch1_and_a_move")
     port = spark_cluster._free_port()
     started = cluster(incremental, "start", "--thrift-port", str(port), "--worker-memory", "2g")
     try:
@@ -92,6 +99,14 @@ def test_incremental_builds_on_a_local_cluster_equal_a_full_build_and_keep_wareh
         for name, value in env.items():
             monkeypatch.setenv(name, value)  # this process's own queries go to the same Thrift server
         tables = spark_cluster.cluster_dir(incremental) / "tables"
+        # The last batch brings a new campaign in the bucket of C2, which the batch does not
+        # touch: C2's partitions must be rewritten with C2's rows in them.
+        candidate, c2 = BUCKET.format("concat('N', id)"), BUCKET.format("'C2'")
+        in_c2s_bucket = spark_sql.query(
+            Settings(warehouse=incremental.warehouse),
+            f"select concat('N', id) as campaign_id from range(100000) where {candidate} = {c2} limit 1",
+        )[0]["campaign_id"]
+        last_batch = with_changes(spark_batches[1], tmp_path / "batch1_and_changes", in_c2s_bucket)
 
         # The incremental warehouse: the sample and batch 0, its first build.
         load_directory(config.SAMPLE_DIR, incremental)
@@ -134,12 +149,13 @@ def test_incremental_builds_on_a_local_cluster_equal_a_full_build_and_keep_wareh
         touched = {
             r["campaign_id"]: (r["reason"], r["bucket"])
             for r in engine.query(
-                "select campaign_id, reason, pmod(hash(campaign_id), 128) as bucket "
+                f"select campaign_id, reason, {BUCKET.format('campaign_id')} as bucket "
                 f"from {engine.relation('intermediate.int_campaigns_touched')}"
             )
         }
         assert touched["C4"][0] == "message changed" and touched["C3"][0] == "message changed"
-        assert "C1" not in touched and "C2" not in touched  # the batch has nothing of theirs
+        assert touched[in_c2s_bucket][0] == "campaign changed" and touched["C2"][0] == "same partition"
+        assert "C1" not in touched  # the batch has nothing of C1's, nor of its bucket's
         buckets = {bucket for _, bucket in touched.values()}
         after = partition_files(tables, "warehouse_intermediate")
         kept = {key for key in before if key[1] not in buckets}

@@ -146,12 +146,14 @@
 
 {#- ---- Spark: per-campaign tables partitioned by a bucket of the campaign --------------------- -#}
 
-{#- How many buckets the campaigns are spread over: a partition holds the campaigns of one
-    bucket, so a build rewrites the touched campaigns and those sharing their buckets, and a
-    table has at most this many partitions (each a file per build that rewrites it). Changing
-    it moves every campaign to another partition: `campaign-dw build --full-refresh` then. -#}
+{#- How many buckets the campaigns are spread over. A partition holds the campaigns of one
+    bucket, and a build rewrites the buckets of the campaigns it touched: with k campaigns per
+    bucket and a share f of them touched, 1 - (1 - f)^k of the partitions, so k must stay small
+    for a build to rewrite little more than it touched. Against that, a table has up to this
+    many partitions (a file each, an entry each in the metastore, listed by every reader).
+    Changing it moves campaigns to other partitions: `campaign-dw build --full-refresh` then. -#}
 {% macro campaign_buckets() -%}
-    {{ return(128) }}
+    {{ return(1024) }}
 {%- endmacro %}
 
 {#- A campaign's bucket (Spark SQL): a non-negative hash modulo campaign_buckets(). -#}
