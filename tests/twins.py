@@ -91,14 +91,17 @@ class Twins:
         for settings in (self.incremental, self.full):
             shutil.rmtree(settings.paths.root, ignore_errors=True)
 
-    def step(self, folder: Path) -> tuple[dict, dict]:
-        for settings in (self.incremental, self.full):
-            load_directory(folder, settings.paths)
+    def step(self, folder: Path, full_folder: Path | None = None, both_in_full: bool = False) -> tuple[dict, dict]:
+        """full_folder: what the `full` twin loads instead of `folder` (the same events in
+        another layout, say); both_in_full: the `incremental` twin is rebuilt in full too."""
+        load_directory(folder, self.incremental.paths)
+        load_directory(full_folder or folder, self.full.paths)
         # Seeds and models; data tests are not the point here.
         build = ["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+        first = [*build, "--full-refresh"] if both_in_full else build
         runs = [
             self.pool.apply_async(
-                _dbt, ([*build, *_project_args(self.incremental, self.root / "target-incremental")],)
+                _dbt, ([*first, *_project_args(self.incremental, self.root / "target-incremental")],)
             ),
             self.pool.apply_async(
                 _dbt, ([*build, "--full-refresh", *_project_args(self.full, self.root / "target-full")],)
