@@ -151,6 +151,26 @@ def test_a_var_cannot_inject_sql(sample_copy):
 
 
 @pytest.mark.slow
+def test_models_run_alone_read_the_state_as_it_is_now(sample_copy):
+    """A run that does not build build_state (an asset materialized alone, `dbt run -s`) must
+    not read the kept row of an earlier build: after a build that appended prospects and
+    rejects, running those models alone twice appends nothing again."""
+
+    def counts():
+        with duckdb.connect(str(sample_copy.warehouse), read_only=True) as con:
+            return con.execute(
+                "select (select count(*) from staging.stg_recruiting__prospects), "
+                "(select count(*) from audit.rejected_rows)"
+            ).fetchone()
+
+    before = counts()
+    for _ in range(2):
+        alone = dbt("run", "--select", "stg_recruiting__prospects", "rejected_rows", warehouse=sample_copy.warehouse)
+        assert alone.returncode == 0, alone.stdout[-2000:]
+    assert counts() == before
+
+
+@pytest.mark.slow
 def test_key_tests_catch_a_latest_build_repeating_an_older_key(sample_copy):
     """unique_in_latest_build checks the rows of the table's latest build against all rows: a
     key the latest build wrote again fails it; the same test on the table as built passes; in

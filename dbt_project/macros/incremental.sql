@@ -38,9 +38,63 @@
     {%- if not execute -%}
         {{ return({'last_completed_build': none, 'watermarks': {}}) }}
     {%- endif -%}
-    {%- set row = run_query("select last_completed_build, watermarks from " ~ ref('build_state')).rows[0] -%}
-    {{ return({'last_completed_build': fromjson(row[0]), 'watermarks': fromjson(row[1])}) }}
+    {%- set kept = ref('build_state') -%}
+    {%- if adapter.get_relation(kept.database, kept.schema, kept.identifier) is not none -%}
+        {%- set row = run_query(
+            "select last_completed_build, watermarks, built_at = " ~ built_at() ~ " from " ~ kept
+        ).rows[0] -%}
+        {#- built by this run; or a command that builds nothing (`dbt compile` after a build
+            gives the SQL that build ran) -#}
+        {%- if row[2] or flags.WHICH not in ('run', 'build') -%}
+            {{ return({'last_completed_build': fromjson(row[0]), 'watermarks': fromjson(row[1])}) }}
+        {%- endif -%}
+    {%- endif -%}
+    {#- a run that did not build it (dbt run -s <model>, an asset materialized alone): its row
+        is an earlier run's, so the state is read as it is now -#}
+    {{ return(read_build_state()) }}
 {%- endmacro %}
+
+{#- The state a build starts from, read from the warehouse now: the last completed build's
+    row (intermediate.completed_builds) and the newest row of every model that declares a
+    watermark (`meta: {watermark: {column: ..., per: ...}}`), 0 (or none per key) for a model
+    not built yet. models/state/build_state.sql keeps it for the build; build_state() reads it
+    here again for a run that does not build that model (a model materialized alone). -#}
+{% macro read_build_state() -%}
+{%- set previous = none %}
+{%- set watermarks = {} %}
+{%- if execute %}
+    {%- set completed = api.Relation.create(schema=warehouse_schema('intermediate'), identifier='completed_builds') %}
+    {%- set rows = run_query("select * from " ~ completed ~ " order by built_at desc limit 1") %}
+    {%- if rows.rows | length > 0 %}
+        {%- set previous = {} %}
+        {%- for name, value in rows.rows[0].items() if name != 'built_at' %}
+            {%- do previous.update({name: value | int if name.endswith('_through') else value}) %}
+        {%- endfor %}
+    {%- endif %}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.config.meta.watermark %}
+        {%- set spec = node.config.meta.watermark %}
+        {%- set relation = adapter.get_relation(node.database, node.schema, node.alias or node.name) %}
+        {%- if relation is none %}
+            {%- do watermarks.update({node.name: {} if spec.per else 0}) %}
+        {%- elif spec.per %}
+            {%- set per = run_query(
+                "select " ~ spec.per ~ ", coalesce(max(" ~ spec.column ~ "), 0) from " ~ relation ~ " group by " ~ spec.per
+            ) %}
+            {%- set values = {} %}
+            {%- for row in per.rows %}
+                {%- do values.update({row[0]: row[1] | int}) %}
+            {%- endfor %}
+            {%- do watermarks.update({node.name: values}) %}
+        {%- else %}
+            {%- set newest = run_query("select coalesce(max(" ~ spec.column ~ "), 0) from " ~ relation) %}
+            {%- do watermarks.update({node.name: newest.columns[0].values()[0] | int}) %}
+        {%- endif %}
+    {%- endfor %}
+{%- endif %}
+
+    {{ return({'last_completed_build': previous, 'watermarks': watermarks}) }}
+{%- endmacro %}
+
 
 {#- The row of the last completed build, or none (first build, or never completed). -#}
 {% macro last_completed_build() -%}
