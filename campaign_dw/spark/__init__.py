@@ -7,7 +7,12 @@ How the pieces meet:
   lineage, refused files reported). ``export_raw`` then writes each load of each raw table
   once as a Parquet file under ``$CAMPAIGN_DW_SPARK_RAW/<table>/`` (all columns text plus the
   lineage columns, ``_row_id`` included), and the dbt project registers those folders as
-  Parquet tables ``raw.<table>`` on Spark at the start of every run (macro register_raw_tables).
+  Parquet tables ``<prefix>_raw.<table>`` on Spark at the start of every run (macro
+  register_raw_tables).
+- Schemas (engine.py). One metastore may hold several warehouses: each one's schemas carry its
+  prefix (``schema_prefix``: the warehouse file's name, or ``CAMPAIGN_DW_SPARK_SCHEMA_PREFIX``),
+  passed to dbt as a var with the raw folder (``SparkEngine.dbt_vars``); the Python side names
+  every table through ``SparkEngine.relation``.
 - Spark itself (conf.py). With ``method: session`` (the default) dbt starts a local Spark
   inside its process. ``prepare`` writes a ``spark-defaults.conf`` for it (unless
   ``SPARK_CONF_DIR`` is already set): the table files and the Hive metastore live in
@@ -22,6 +27,7 @@ How the pieces meet:
 pyspark and PyHive are optional dependencies (the `spark` extra): they are imported inside the
 functions that use them, so that importing this package needs neither.
 
-Settings: ``CAMPAIGN_DW_SPARK_RAW`` (raw Parquet folder), ``CAMPAIGN_DW_SPARK_DRIVER_MEMORY``
+Settings: ``CAMPAIGN_DW_SPARK_RAW`` (raw Parquet folder), ``CAMPAIGN_DW_SPARK_SCHEMA_PREFIX``,
+``CAMPAIGN_DW_SPARK_DRIVER_MEMORY``
 (default 4g), ``CAMPAIGN_DW_SPARK_SHUFFLE_PARTITIONS`` (default 4: small data, 2 cores).
 """
