@@ -19,6 +19,7 @@ would go unseen until the next change or a ``--full-refresh``.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -33,12 +34,11 @@ from campaign_dw.warehouse import connect
 # What a build's results depend on besides the data: the dbt project dbt parses and the
 # Python packages that load, check and publish.
 DEFINITION_SOURCES = (
-    DBT_PROJECT_DIR / "dbt_project.yml",
-    DBT_PROJECT_DIR / "profiles.yml",
-    DBT_PROJECT_DIR / "models",
-    DBT_PROJECT_DIR / "macros",
-    DBT_PROJECT_DIR / "seeds",
-    DBT_PROJECT_DIR / "tests",
+    *(
+        DBT_PROJECT_DIR / name
+        for name in ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml", "models", "macros")
+    ),
+    *(DBT_PROJECT_DIR / name for name in ("seeds", "tests", "snapshots", "analyses")),
     PROJECT_DIR / "campaign_dw",
     PROJECT_DIR / "orchestration",
 )
@@ -70,13 +70,18 @@ def files_digest(roots: list[Path] | tuple[Path, ...], base: Path | None = None)
 
 
 def starting_point(settings: Settings) -> dict:
-    """What a build starts from, but for the raw rows."""
+    """What a build starts from, but for the raw rows: the landing folder's files, the
+    definitions' files, the settings dbt runs with and where the engine is (the Spark target's
+    host, schema and raw location come from the environment: dbt_project/profiles.yml)."""
     landing = settings.landing
     return {
         "landing": str(landing) if landing else None,
         "landing_files": files_digest([landing], base=landing) if landing and landing.is_dir() else None,
         "definitions": files_digest(DEFINITION_SOURCES, base=PROJECT_DIR),
-        "settings": settings.dbt_vars(),
+        "settings": {
+            **settings.dbt_vars(),
+            **{k: v for k, v in sorted(os.environ.items()) if k.startswith("CAMPAIGN_DW_SPARK")},
+        },
     }
 
 
@@ -122,11 +127,23 @@ def nothing_new(settings: Settings) -> dict | None:
         return None
     if {k: record.get(k) for k in ("landing", "landing_files", "definitions", "settings")} != starting_point(settings):
         return None
-    try:
-        with connect(settings.paths.warehouse, read_only=True, config=settings.duckdb_config) as con:
-            raw_rows = newest_raw_rows(con)
-    except duckdb.Error:
-        return None
+    if not settings.paths.serving_database.exists():
+        return None  # serving was removed: publish it again
+    # Another process writing (a load, a dbt run from the UI) holds the lock: it must not find
+    # the DuckDB file held by this read, and the build will wait for it anyway.
+    settings.paths.root.mkdir(parents=True, exist_ok=True)
+    with open(settings.paths.lock_file, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return None
+        try:
+            with connect(settings.paths.warehouse, read_only=True, config=settings.duckdb_config) as con:
+                raw_rows = newest_raw_rows(con)
+        except duckdb.Error:
+            return None
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     return record if raw_rows == record.get("raw_rows") else None
 
 

@@ -25,6 +25,7 @@ def completed(tmp_path):
     with connect(settings.warehouse, read_only=True) as con:
         reconciled = build_record.newest_raw_rows(con)
     build_record.complete(settings, "run-1", reconciled)
+    settings.paths.serving_database.touch()  # (what the run published)
     return settings
 
 
@@ -90,3 +91,18 @@ def test_the_schedule_runs_only_the_freshness_checks_when_nothing_is_new(complet
     with dg.build_schedule_context(resources={"warehouse": resource}) as context:
         busy = warehouse_schedule.evaluate_tick(context).run_requests
     assert len(busy) == 1 and busy[0].asset_selection is None and not busy[0].asset_check_keys
+
+
+def test_a_removed_serving_copy_is_something_to_do(completed):
+    completed.paths.serving_database.unlink()
+    assert build_record.nothing_new(completed) is None
+
+
+def test_a_writer_at_work_is_not_disturbed(completed):
+    """A load or a dbt run holds the writer lock: the check does not open the DuckDB file
+    (its read would make their read-write open fail), and the build goes ahead and waits."""
+    from campaign_dw.warehouse import writer_lock
+
+    with writer_lock(completed.paths):
+        assert build_record.nothing_new(completed) is None
+    assert build_record.nothing_new(completed) is not None

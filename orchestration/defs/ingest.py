@@ -48,7 +48,7 @@ NO_LANDING = (
 def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     settings = warehouse.settings
     outcomes = []
-    if context.run.job_name == WAREHOUSE_JOB:
+    if context.run.job_name == WAREHOUSE_JOB and context.run.asset_selection is None:
         # What this run starts from, before it loads (campaign_dw/build_record.py).
         build_record.begin(settings, context.run.run_id)
     if settings.landing is None:

@@ -39,7 +39,7 @@ def serving_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         definitions=project_vars(),
         parquet_grace_seconds=warehouse.parquet_grace_seconds,
     )
-    if context.run.job_name == WAREHOUSE_JOB:
+    if context.run.job_name == WAREHOUSE_JOB and context.run.asset_selection is None:
         # The whole job completed: a build with nothing new can now end at once.
         reconciliation = warehouse.engine.relation("audit.raw_row_reconciliation")
         reconciled = warehouse.query(f"select table_name, last_raw_row_id from {reconciliation}")
