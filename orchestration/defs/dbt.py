@@ -156,17 +156,21 @@ def with_row_counts(events: Iterator, warehouse: WarehouseResource) -> Iterator:
     try:
         for event in events:
             seen.append(event)
-    finally:
-        counts = _row_counts(seen, warehouse)
-        built = {_unique_id(event) for event in seen if isinstance(event, dg.Output)}
-        scope = _scope_metadata(warehouse) if SCOPE_MODEL in built else {}
-        for event in seen:
-            unique_id = _unique_id(event)
-            if isinstance(event, dg.Output) and unique_id in counts:
-                event = event.with_metadata({**event.metadata, "dagster/row_count": counts[unique_id]})
-            if isinstance(event, dg.Output) and unique_id == SCOPE_MODEL:
-                event = event.with_metadata({**event.metadata, **scope})
-            yield event
+    except Exception:
+        # What succeeded before the failure is still recorded, without counts: dbt may still
+        # hold the DuckDB file, and the failure's own cause must be the one reported.
+        yield from seen
+        raise
+    counts = _row_counts(seen, warehouse)
+    built = {_unique_id(event) for event in seen if isinstance(event, dg.Output)}
+    scope = _scope_metadata(warehouse) if SCOPE_MODEL in built else {}
+    for event in seen:
+        unique_id = _unique_id(event)
+        if isinstance(event, dg.Output) and unique_id in counts:
+            event = event.with_metadata({**event.metadata, "dagster/row_count": counts[unique_id]})
+        if isinstance(event, dg.Output) and unique_id == SCOPE_MODEL:
+            event = event.with_metadata({**event.metadata, **scope})
+        yield event
 
 
 # The model that decides which campaigns a build recomputes (docs/incremental.md).

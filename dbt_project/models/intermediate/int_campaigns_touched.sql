@@ -17,7 +17,7 @@
 --     decides whether they count), and every campaign of any message any version of it
 --     belonged to (a click without a link_id finds its link by url: int_email_events_joined_to_sends);
 --   * audience changed: a new version of an audience membership: its campaign;
--- and every campaign on the first build ("first build"), or when the viewer time zones or the
+-- and every campaign on the first build ("first build") or a --full-refresh ("full refresh"), or when the viewer time zones or the
 -- definitions' vars changed ("viewer zones changed", "definitions changed"). Touching a
 -- campaign that did not change costs time, never correctness; missing one would leave it stale.
 -- On Spark, where a build rewrites whole partitions of campaigns, also every other campaign of
@@ -39,11 +39,11 @@ every_campaign as (
     where rejection_reason is null
 )
 
-{% if previous is none %}
+{% if previous is none or flags.FULL_REFRESH %}
 ,
 
 touched as (
-    select campaign_id, 'first build' as reason from every_campaign
+    select campaign_id, '{{ "full refresh" if flags.FULL_REFRESH else "first build" }}' as reason from every_campaign
 )
 
 {% else %}
