@@ -118,6 +118,51 @@ def test_the_operators_reproductions_equal_a_full_rebuild(twins, tmp_path):
     sent = {row[1]: row[2] for row in incremental["marts.campaign_message_metrics"]}
     assert sent["M12"] == 0 and sent["M11"] == 110
 
+    # An email service's click carries the url only: on M11's footer url it takes the footer
+    # link L3 and is no click; then L3's url changes, and the same click, now on an unknown
+    # link, counts as a body click, though nothing of C1's emails arrived (SPEC §2).
+    url_click = write_batch(
+        tmp_path / "url_click",
+        {
+            "email_events": [
+                {
+                    "event_id": "URL-CLICK",
+                    "email_id": "E11-011",
+                    "event_type": "clicked",
+                    "occurred_at": "2026-03-20T10:00:00Z",
+                    "url": "https://acme.example/unsubscribe",
+                    "received_at": "2026-11-21T10:00:00Z",
+                }
+            ]
+        },
+    )
+    link_url_changed = write_batch(
+        tmp_path / "link_url",
+        {
+            "message_links": [
+                {
+                    "link_id": "L3",
+                    "message_id": "M11",
+                    "url": "https://acme.example/unsubscribe-v2",
+                    "placement": "footer",
+                    "anchor_text": "unsubscribe",
+                    "updated_at": "2026-11-22T10:00:00Z",
+                }
+            ]
+        },
+    )
+
+    def clicked(marts: dict) -> int:
+        return {row[1]: row[8] for row in marts["marts.campaign_message_metrics"]}["M11"]  # emails_clicked
+
+    before = clicked(incremental)
+    incremental, full = twins.step(url_click)
+    assert_equal(incremental, full, "a click by url on a footer link")
+    assert clicked(incremental) == before
+    incremental, full = twins.step(link_url_changed)
+    assert_equal(incremental, full, "that link's url changed")
+    assert clicked(incremental) == before + 1
+
 
 # --- random sequences of small batches ----------------------------------------------------------
 
