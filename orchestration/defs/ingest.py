@@ -17,6 +17,17 @@ LANDING_FILES = dg.AssetSpec(
 
 # The job that loads and builds everything (orchestration/defs/automation.py).
 WAREHOUSE_JOB = "warehouse_job"
+# A run that loads, builds the scope and publishes: the whole job (no selection, which an
+# in-process run records as an empty one), not a subset launched from the UI.
+WHOLE_JOB = {dg.AssetKey(["raw", "email_events"]), dg.AssetKey(["intermediate", "int_campaigns_touched"])}
+
+
+def runs_the_whole_job(context: dg.AssetExecutionContext) -> bool:
+    selected = context.run.asset_selection
+    return context.run.job_name == WAREHOUSE_JOB and (
+        not selected or WHOLE_JOB | {dg.AssetKey(["serving", "marts"])} <= selected
+    )
+
 
 NO_LANDING = (
     "no landing folder named (campaign-dw build --landing DIR, or CAMPAIGN_DW_LANDING): "
@@ -48,7 +59,7 @@ NO_LANDING = (
 def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     settings = warehouse.settings
     outcomes = []
-    if context.run.job_name == WAREHOUSE_JOB and context.run.asset_selection is None:
+    if runs_the_whole_job(context):
         # What this run starts from, before it loads (campaign_dw/build_record.py).
         build_record.begin(settings, context.run.run_id)
     if settings.landing is None:

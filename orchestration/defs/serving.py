@@ -5,7 +5,7 @@ import dagster as dg
 from campaign_dw import build_record
 from campaign_dw.serving import MART_TABLES, publish
 from orchestration.defs.dbt import mart_descriptions, project_vars
-from orchestration.defs.ingest import WAREHOUSE_JOB
+from orchestration.defs.ingest import runs_the_whole_job
 from orchestration.defs.resources import WarehouseResource
 
 # Any run that rebuilds a mart (an asset page's "Materialize", say) is followed by a publish
@@ -39,7 +39,7 @@ def serving_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         definitions=project_vars(),
         parquet_grace_seconds=warehouse.parquet_grace_seconds,
     )
-    if context.run.job_name == WAREHOUSE_JOB and context.run.asset_selection is None:
+    if runs_the_whole_job(context):
         # The whole job completed: a build with nothing new can now end at once.
         reconciliation = warehouse.engine.relation("audit.raw_row_reconciliation")
         reconciled = warehouse.query(f"select table_name, last_raw_row_id from {reconciliation}")
