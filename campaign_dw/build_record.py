@@ -28,17 +28,13 @@ from pathlib import Path
 
 import duckdb
 
-from campaign_dw.config import DBT_PROJECT_DIR, PROJECT_DIR, Paths, Settings
+from campaign_dw.config import DBT_PROJECT_DIR, DBT_SOURCES, PROJECT_DIR, Paths, Settings
 from campaign_dw.warehouse import connect
 
 # What a build's results depend on besides the data: the dbt project dbt parses and the
 # Python packages that load, check and publish.
 DEFINITION_SOURCES = (
-    *(
-        DBT_PROJECT_DIR / name
-        for name in ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml", "models", "macros")
-    ),
-    *(DBT_PROJECT_DIR / name for name in ("seeds", "tests", "snapshots", "analyses")),
+    *(DBT_PROJECT_DIR / name for name in DBT_SOURCES),
     PROJECT_DIR / "campaign_dw",
     PROJECT_DIR / "orchestration",
 )

@@ -27,6 +27,23 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
+
+# What `dbt parse` reads (dbt_project.yml's paths): a change to any of them, an added or a
+# removed file included (its folder's mtime), makes the manifest stale
+# (orchestration/defs/dbt.py), and gives a build after it work to do (build_record.py).
+DBT_SOURCES = (
+    "dbt_project.yml",
+    "profiles.yml",
+    "packages.yml",
+    "dependencies.yml",
+    "models",
+    "macros",
+    "seeds",
+    "tests",
+    "snapshots",
+    "analyses",
+)
+
 SAMPLE_DIR = PROJECT_DIR / "seeds"
 # dbt from the same environment as this package (the venv need not be on PATH).
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))

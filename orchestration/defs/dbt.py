@@ -11,23 +11,8 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dbt.version import __version__ as dbt_version
 from packaging import version
 
-from campaign_dw.config import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from campaign_dw.config import DBT_EXECUTABLE, DBT_PROJECT_DIR, DBT_SOURCES
 from orchestration.defs.resources import WarehouseResource
-
-# What `dbt parse` reads (dbt_project.yml's paths): a change to any of them, an added or a
-# removed file included (its folder's mtime), makes the manifest stale.
-DBT_SOURCES = (
-    "dbt_project.yml",
-    "profiles.yml",
-    "packages.yml",
-    "dependencies.yml",
-    "models",
-    "macros",
-    "seeds",
-    "tests",
-    "snapshots",
-    "analyses",
-)
 
 
 def manifest_is_stale(project: DbtProject) -> bool:
