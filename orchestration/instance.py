@@ -25,10 +25,14 @@ concurrency:
 # The daemon looks at the queue every second (Dagster's default is five): a run launched from
 # the UI, the schedule or the sensor starts as soon as the warehouse is free.
 run_coordinator:
-  module: dagster.core.run_coordinator
-  class: QueuedRunCoordinator
+  module: orchestration.launcher
+  class: WarehouseRunCoordinator
   config:
     dequeue_interval_seconds: 1
+# Runs start in a run worker that has already loaded the code location (orchestration/launcher.py).
+run_launcher:
+  module: orchestration.launcher
+  class: WarehouseRunLauncher
 # A run whose process died (killed, out of memory) is marked failed instead of running forever.
 run_monitoring:
   enabled: true
@@ -40,6 +44,27 @@ telemetry:
 
 # dagster.yaml as earlier versions wrote it: replaced by the current one (an edited file is kept).
 PREVIOUS_DAGSTER_YAMLS = (
+    """\
+# Written by campaign-dw; edits are kept.
+# One run at a time per warehouse: overlapping triggers (schedule, sensor, a click in the UI)
+# wait in the queue; a run started meanwhile by `campaign-dw build` waits for the warehouse.
+concurrency:
+  runs:
+    max_concurrent_runs: 1
+# The daemon looks at the queue every second (Dagster's default is five): a run launched from
+# the UI, the schedule or the sensor starts as soon as the warehouse is free.
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    dequeue_interval_seconds: 1
+# A run whose process died (killed, out of memory) is marked failed instead of running forever.
+run_monitoring:
+  enabled: true
+  poll_interval_seconds: 30
+telemetry:
+  enabled: false
+""",
     """\
 # Written by campaign-dw; edits are kept.
 # One run at a time per warehouse: overlapping triggers (schedule, sensor, a click in the UI)

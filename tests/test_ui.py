@@ -204,24 +204,36 @@ RUN_TIMES = """query RunTimes($runId: ID!) {
 
 @pytest.mark.slow
 def test_a_run_launched_from_the_ui_starts_at_once_without_parsing_dbt_again(sample_copy):
-    """warehouse_job launched from the UI: the run worker reuses the manifest the code location
-    loaded (no dbt parse before the first step) and the daemon takes the run from the queue
-    within its dequeue interval. created -> started is printed (the figure depends on the
-    machine; see docs/operations.md), the run's success is asserted."""
+    """warehouse_job, then one mart, launched from the UI: each runs in a run worker of the
+    warehouse's launcher (the spare, code already loaded), which reuses the manifest the code
+    location loaded (no dbt parse before the first step). created -> started is printed (the
+    figure depends on the machine; see docs/operations.md); success and the worker are asserted."""
+    from orchestration.launcher import PID_TAG
+
     manifest = config.DBT_PROJECT_DIR / "target" / "manifest.json"
-    output = []
+    output, run_ids = [], []
     with running_ui(sample_copy, output) as (port, ui):
-        client, run_id = launch(port, ui, output, "warehouse_job")
-        parsed = manifest.stat().st_mtime_ns  # the code location has loaded: it parsed if it had to
-        wait_for_run(client, run_id, output)
-        times = client._execute(RUN_TIMES, {"runId": run_id})["runOrError"]
-    print(
-        f"warehouse_job from the UI: created -> started {times['startTime'] - times['creationTime']:.1f} s, "
-        f"created -> ended {times['endTime'] - times['creationTime']:.1f} s"
-    )
-    assert times["status"] == "SUCCESS"
+        for job, kwargs in (
+            ("warehouse_job", {}),
+            ("__ASSET_JOB", {"asset_selection": [dg.AssetKey(["marts", "campaign_metrics"])]}),
+        ):
+            client, run_id = launch(port, ui, output, job, **kwargs)
+            if not run_ids:
+                parsed = manifest.stat().st_mtime_ns  # the code location has loaded: parsed if it had to
+            wait_for_run(client, run_id, output)
+            times = client._execute(RUN_TIMES, {"runId": run_id})["runOrError"]
+            print(
+                f"{job} from the UI: created -> started {times['startTime'] - times['creationTime']:.1f} s, "
+                f"created -> ended {times['endTime'] - times['creationTime']:.1f} s"
+            )
+            assert times["status"] == "SUCCESS"
+            run_ids.append(run_id)
     # (Fails as well when someone runs `dbt parse` in this checkout meanwhile.)
     assert manifest.stat().st_mtime_ns == parsed, "the run worker parsed the dbt project again"
+    with open_instance(sample_copy.paths) as instance:
+        for run_id in run_ids:
+            pids = {e.dagster_event.pid for e in instance.all_logs(run_id) if e.dagster_event and e.dagster_event.pid}
+            assert pids == {int(instance.get_run_by_id(run_id).tags[PID_TAG])}
 
 
 def test_the_dbt_project_is_parsed_again_only_when_a_source_is_newer_than_the_manifest(tmp_path):
@@ -289,6 +301,7 @@ def test_the_instance_dequeues_every_second_one_run_at_a_time(tmp_path, monkeypa
         assert (home / "dagster.yaml").read_text() == DAGSTER_YAML  # an old default is upgraded
         with open_instance(paths) as instance:
             assert instance.run_coordinator.dequeue_interval_seconds == 1
+            assert type(instance.run_launcher).__name__ == "WarehouseRunLauncher"  # the warm run worker
             assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
     prepare_dagster_home(edited)
     assert (edited.dagster_home / "dagster.yaml").read_text().endswith("# mine\n")  # edits are kept
