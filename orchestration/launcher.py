@@ -70,7 +70,6 @@ class WarehouseRunLauncher(DefaultRunLauncher):
         super().__init__(inst_data=inst_data)
         self._lock = threading.Lock()
         self._spare: _Worker | None = None
-        self._started: list[_Worker] = []
 
     def register_instance(self, instance) -> None:
         super().register_instance(instance)
@@ -91,15 +90,14 @@ class WarehouseRunLauncher(DefaultRunLauncher):
             self._spare = _Worker(self._instance.get_ref())
 
     def _take_worker(self) -> _Worker:
-        """The spare if it is alive and loaded the code on disk, else a fresh worker."""
-        self._started = [w for w in self._started if w.process.poll() is None]  # reaps the ended
+        """The spare if it is alive and loaded the code on disk, else a fresh worker. (A worker
+        that ended is reaped by the subprocess module when the next one starts.)"""
         worker = self._spare if self._spare is not None and self._spare.usable() else None
         if worker is None:
             if self._spare is not None:
                 self._spare.discard()
             worker = _Worker(self._instance.get_ref())
         self._spare = None
-        self._started.append(worker)
         return worker
 
     def terminate(self, run_id: str) -> bool:
