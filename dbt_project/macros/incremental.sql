@@ -172,6 +172,39 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The filter of a per-email model's inputs (int_click_bursts, int_emails_flagged,
+    int_opens_tracked, int_link_clicks_per_prospect, int_message_emails_counted): on an
+    incremental build the rows whose `columns` (qualified names of int_emails_touched's
+    columns: email_id, or campaign_id, message_id, send_date, ...) are a touched email's; on a
+    full one everything. On Spark, whose tables are rewritten a partition of campaigns at a
+    time, the touched campaigns (in_touched_campaigns(campaign_column)). -#}
+{% macro in_touched_emails(columns=['email_id'], campaign_column='campaign_id') -%}
+    {%- if target.type != 'duckdb' -%}
+        {{ in_touched_campaigns(campaign_column) }}
+    {%- elif not is_incremental() -%}
+        true
+    {%- else -%}
+        ({{ columns | join(', ') }}) in (
+            select {% for column in columns %}{{ column.split('.') | last }}{{ ", " if not loop.last }}{% endfor %}
+            from {{ ref('int_emails_touched') }}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The classed events (int_email_events_classified) a per-email model counts, as a subquery:
+    on an incremental build on DuckDB the view's own query (email_events_classified) with the
+    touched emails filtered below its joins (a filter on the view is applied after them);
+    otherwise the view, filtered by in_touched_emails(). The same rows either way. A model that
+    reads it declares `-- depends_on:` int_email_events_joined_to_sends, int_click_bursts and
+    int_emails_touched (dbt sees only the refs of the branch taken when it parses). -#}
+{% macro classified_events_of_touched_emails() -%}
+    {%- if target.type == 'duckdb' and is_incremental() -%}
+    ({{ email_events_classified(in_touched_emails()) }})
+    {%- else -%}
+    (select * from {{ ref('int_email_events_classified') }} where {{ in_touched_emails() }})
+    {%- endif -%}
+{%- endmacro %}
+
 {#- Whether every text is read as written inside a '...' literal, quotes doubled. On Spark
     only plain texts are (letters, digits, `_.:/-`): a session may read quotes otherwise
     (spark.sql.parser.escapedStringLiterals), and it substitutes ${...} inside literals. -#}
@@ -227,10 +260,12 @@
     `every_campaign` that shares a bucket with one of them (reason `same partition`): a build
     rewrites a partition whole, so it recounts every campaign of it. -#}
 {% macro with_whole_campaign_buckets(touched, every_campaign) -%}
-    select campaign_id, reason from {{ touched }}
-    {%- if target.type == 'spark' %}
+    {%- if target.type != 'spark' %}
+    select campaign_id, reason, whole_campaign from {{ touched }}
+    {%- else %}
+    select campaign_id, reason, true as whole_campaign from {{ touched }}
     union all
-    select every_campaign.campaign_id, 'same partition' as reason
+    select every_campaign.campaign_id, 'same partition' as reason, true as whole_campaign
     from {{ every_campaign }} as every_campaign
     where {{ campaign_bucket('every_campaign.campaign_id') }} in (
         select {{ campaign_bucket('campaign_id') }} from {{ touched }}
@@ -265,12 +300,20 @@
 {%- endmacro %}
 
 {#- The incremental strategy of the per-campaign models (dbt finds it by its name): remove the
-    touched campaigns, then insert their recount, in the model's transaction. A campaign whose
+    touched rows, then insert their recount, in the model's transaction. A model keyed by
+    campaign removes the campaigns of int_campaigns_touched; a model with `touched_key` (its
+    columns, all of int_emails_touched's) removes the rows of those keys of the touched emails
+    instead (a campaign recounted whole has every one of its emails there). A key whose
     recount has no rows keeps none. -#}
-{% macro get_incremental_replace_touched_campaigns_sql(arg_dict) -%}
+{% macro get_incremental_replace_touched_sql(arg_dict) -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set key = config.get('touched_key') -%}
     delete from {{ arg_dict['target_relation'] }}
+    {%- if key %}
+    where ({{ key | join(', ') }}) in (select {{ key | join(', ') }} from {{ ref('int_emails_touched') }});
+    {%- else %}
     where campaign_id in (select campaign_id from {{ ref('int_campaigns_touched') }});
+    {%- endif %}
     insert into {{ arg_dict['target_relation'] }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
 {%- endmacro %}
@@ -331,7 +374,7 @@
     {%- set needed = [] -%}
     {%- for node in graph.nodes.values() if node.resource_type == 'model'
             and ('per_campaign' in node.tags
-                 or node.name in ('int_inputs_seen', 'int_campaigns_touched', 'rejected_rows')) -%}
+                 or node.name in ('int_inputs_seen', 'int_campaigns_touched', 'int_emails_touched', 'rejected_rows')) -%}
         {%- do needed.append(node.unique_id) -%}
     {%- endfor -%}
     {%- set missing = needed | reject('in', succeeded) | list -%}

@@ -39,3 +39,57 @@
               or {{ seconds_between(previous_at, at) }} > {{ var('bot_click_burst_gap_seconds') | float }}
          then 1 else 0 end
 {%- endmacro %}
+
+{#- Every event of a sent email, its opens and clicks classed by the rules above: the query of
+    int_email_events_classified, which is this with no filter. `where` (on email_id and
+    campaign_id) is applied to the events and to the bursts before they are joined: a filter on
+    the view is applied only after its joins, so an incremental build of a per-email model
+    reads its touched emails' events through this instead (macros/incremental.sql). -#}
+{% macro email_events_classified(where='true') -%}
+with
+
+events as (
+    select * from {{ ref('int_email_events_joined_to_sends') }}
+    where {{ where }}
+),
+
+bursts as (
+    select event_id from {{ ref('int_click_bursts') }}
+    where {{ where }}
+),
+
+rules as (
+    select
+        events.*,
+        {{ is_provider_flagged_open('events') }} as by_provider_flag,
+        {{ is_apple_proxy_open('events') }} as by_apple_proxy_user_agent,
+        {{ is_automation_click('events') }} as by_automation_user_agent,
+        {{ is_click_too_soon_after_sending('events') }} as too_soon_after_sending,
+        bursts.event_id is not null as in_click_burst
+    from events
+    left join bursts
+        on events.event_id = bursts.event_id
+)
+
+select
+    event_id,
+    email_id,
+    campaign_id,
+    message_id,
+    prospect_id,
+    event_type,
+    occurred_at,
+    bounce_type,
+    link_id,
+    url,
+    by_provider_flag or by_apple_proxy_user_agent as is_machine_open,
+    by_automation_user_agent or too_soon_after_sending or in_click_burst as is_bot_click,
+    case
+        when by_provider_flag then 'provider flag'
+        when by_apple_proxy_user_agent then 'Apple proxy user agent'
+        when by_automation_user_agent then 'automation user agent'
+        when too_soon_after_sending then 'too soon after sending'
+        when in_click_burst then 'click burst'
+    end as machine_or_bot_reason
+from rules
+{%- endmacro %}

@@ -22,6 +22,9 @@
 -- campaign that did not change costs time, never correctness; missing one would leave it stale.
 -- On Spark, where a build rewrites whole partitions of campaigns, also every other campaign of
 -- a touched one's partition ("same partition": macros/incremental.sql).
+-- whole_campaign: the per-email models recount it whole. Not so for a campaign touched by new
+-- sends or events alone: those models recount its touched emails (int_emails_touched), the
+-- other per-campaign models the whole campaign. On Spark every campaign is recounted whole.
 {%- set previous = last_completed_build() %}
 
 with
@@ -43,7 +46,8 @@ every_campaign as (
 ,
 
 touched as (
-    select campaign_id, '{{ "full refresh" if flags.FULL_REFRESH else "first build" }}' as reason from every_campaign
+    select campaign_id, '{{ "full refresh" if flags.FULL_REFRESH else "first build" }}' as reason, true as whole_campaign
+    from every_campaign
 )
 
 {% else %}
@@ -85,7 +89,9 @@ changed as (
 ),
 
 first_reason as (
-    select campaign_id, min(rank) as rank
+    -- a campaign with new sends or events only is recounted by its touched emails
+    -- (int_emails_touched); any other reason recounts it whole
+    select campaign_id, min(rank) as rank, max(rank) >= 3 as whole_campaign
     from changed
     group by campaign_id
 ),
@@ -102,11 +108,11 @@ recompute_everything as (
 ),
 
 touched as (
-    select campaign_id, (select reason from recompute_everything) as reason
+    select campaign_id, (select reason from recompute_everything) as reason, true as whole_campaign
     from every_campaign
     where (select reason from recompute_everything) is not null
     union all
-    select distinct changed.campaign_id, changed.reason
+    select distinct changed.campaign_id, changed.reason, first_reason.whole_campaign
     from first_reason
     inner join changed on changed.campaign_id = first_reason.campaign_id and changed.rank = first_reason.rank
     where (select reason from recompute_everything) is null

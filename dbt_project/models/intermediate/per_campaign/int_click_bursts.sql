@@ -1,10 +1,12 @@
 -- depends_on: {{ ref('int_campaigns_touched') }}
+-- depends_on: {{ ref('int_emails_touched') }}
+{{ config(touched_key=['email_id']) }}
 -- SPEC §3b, the one rule for bots that needs more than the click itself: the clicks that are
 -- part of a burst. An email's clicks, in time order, form groups, each click at most
 -- bot_click_burst_gap_seconds after the previous one; a group with clicks on at least
 -- bot_click_burst_min_links distinct links is a burst (a mail scanner follows every link at
 -- once), and all its clicks are bots'. int_email_events_classified names them; kept per
--- campaign (macros/incremental.sql).
+-- email (macros/incremental.sql).
 with
 
 clicks_in_order as (
@@ -16,7 +18,7 @@ clicks_in_order as (
         occurred_at,
         lag(occurred_at) over (partition by email_id order by occurred_at, event_id) as previous_click_at
     from {{ ref('int_email_events_joined_to_sends') }}
-    where event_type = 'clicked' and {{ in_touched_campaigns() }}
+    where event_type = 'clicked' and {{ in_touched_emails() }}
 ),
 
 click_groups as (

@@ -1,5 +1,11 @@
 -- depends_on: {{ ref('int_campaigns_touched') }}
-{{ config(pre_hook="{{ drop_columns_no_longer_kept(['prospect_id', 'sent_at']) }}") }}
+-- depends_on: {{ ref('int_emails_touched') }}
+-- depends_on: {{ ref('int_email_events_joined_to_sends') }}
+-- depends_on: {{ ref('int_click_bursts') }}
+{{ config(
+    touched_key=['email_id'],
+    pre_hook="{{ drop_columns_no_longer_kept(['prospect_id', 'sent_at']) }}",
+) }}
 -- SPEC §3, the email-level definitions: one row per email that is counted, with its was_*
 -- flags, and SPEC §3b's flags for people (opens by machines and clicks by bots left out,
 -- int_email_events_classified). Every count of the metric marts counts these flags
@@ -15,7 +21,7 @@ with
 sends as (
     select email_id, campaign_id, message_id, cast(sent_at as date) as send_date
     from {{ ref('int_email_sends_deduplicated') }}
-    where {{ in_touched_campaigns() }}
+    where {{ in_touched_emails() }}
 ),
 
 messages as (
@@ -50,10 +56,9 @@ events as (
         events.event_type = 'clicked' and coalesce(links.placement, 'body') <> 'footer' as is_counted_click,
         coalesce(events.is_machine_open, false) as is_machine_open,
         coalesce(events.is_bot_click, false) as is_bot_click
-    from {{ ref('int_email_events_classified') }} as events
+    from {{ classified_events_of_touched_emails() }} as events
     left join links
         on events.link_id = links.link_id
-    where {{ in_touched_campaigns('events.campaign_id') }}
 ),
 
 events_per_email as (

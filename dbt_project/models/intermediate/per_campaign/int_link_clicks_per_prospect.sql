@@ -1,4 +1,8 @@
 -- depends_on: {{ ref('int_campaigns_touched') }}
+-- depends_on: {{ ref('int_emails_touched') }}
+-- depends_on: {{ ref('int_email_events_joined_to_sends') }}
+-- depends_on: {{ ref('int_click_bursts') }}
+{{ config(touched_key=['campaign_id', 'message_id', 'prospect_id']) }}
 -- The clicks of counted emails (int_emails_flagged), per campaign, message, link, the url the
 -- event carried, and prospect, with those made by people (SPEC §3b): what the link-click marts
 -- add up, with the current link's url, anchor text and placement (footer links are left out
@@ -7,13 +11,13 @@ with
 
 counted_emails as (
     select email_id from {{ ref('int_emails_flagged') }}
-    where {{ in_touched_campaigns() }}
+    where {{ in_touched_emails() }}
 ),
 
 clicks as (
     select *
-    from {{ ref('int_email_events_classified') }}
-    where event_type = 'clicked' and {{ in_touched_campaigns() }}
+    from {{ classified_events_of_touched_emails() }} as events
+    where event_type = 'clicked'
 )
 
 select

@@ -1,5 +1,11 @@
 -- depends_on: {{ ref('int_campaigns_touched') }}
-{{ config(pre_hook="{{ drop_columns_no_longer_kept(['email_id', 'occurred_at']) }}") }}
+-- depends_on: {{ ref('int_emails_touched') }}
+-- depends_on: {{ ref('int_email_events_joined_to_sends') }}
+-- depends_on: {{ ref('int_click_bursts') }}
+{{ config(
+    touched_key=['campaign_id', 'message_id', 'prospect_id'],
+    pre_hook="{{ drop_columns_no_longer_kept(['email_id', 'occurred_at']) }}",
+) }}
 -- The opens the heatmap counts (SPEC §5): `opened` events of counted emails (not opens
 -- implied by clicks; machines' opens included, flagged by is_person_open), by the history of
 -- open tracking:
@@ -14,17 +20,17 @@ with
 
 counted_emails as (
     select email_id from {{ ref('int_emails_flagged') }}
-    where {{ in_touched_campaigns() }}
+    where {{ in_touched_emails() }}
 ),
 
 opens as (
     select
         opens.event_id, opens.email_id, opens.campaign_id, opens.message_id, opens.prospect_id, opens.occurred_at,
         opens.is_machine_open
-    from {{ ref('int_email_events_classified') }} as opens
+    from {{ classified_events_of_touched_emails() }} as opens
     inner join counted_emails
         on opens.email_id = counted_emails.email_id
-    where opens.event_type = 'opened' and {{ in_touched_campaigns('opens.campaign_id') }}
+    where opens.event_type = 'opened'
 ),
 
 campaigns as (
