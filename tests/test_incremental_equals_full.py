@@ -336,7 +336,42 @@ one_change = st.one_of(
         ]
     ]
 )
-later_batch = st.one_of(random_batch, one_change, one_change, touch_every_campaign, st.just({}))
+# New events of a few emails and nothing else: their campaigns are recounted by the touched
+# emails alone (int_emails_touched), every other email of those campaigns kept as it was.
+touch_some_emails = st.builds(
+    lambda emails, kind, at, link_id, tag: {
+        "email_events": [
+            {
+                "event_id": f"SOME-{e}-{tag}",
+                "email_id": e,
+                "event_type": kind,
+                "occurred_at": at,
+                "link_id": link_id if kind == "clicked" else None,
+                "received_at": "2026-06-02T00:00:00Z",
+            }
+            for e in emails
+        ]
+    },
+    st.lists(st.sampled_from(EMAILS), min_size=1, max_size=3, unique=True),
+    st.sampled_from(["opened", "clicked", "delivered", "bounced", "replied"]),
+    st.sampled_from(TIMES[:-1]),
+    st.sampled_from([None, "L1", "L2"]),
+    st.integers(0, 1000),
+)
+# A second email of a prospect's message (a re-send), with an event: the prospect's link
+# clicks and tracked opens of that message are recounted over both emails.
+resend = st.builds(
+    lambda sent, happened, tag: {
+        "email_sends": [{**sent, "email_id": f"RESEND-{tag}"}],
+        "email_events": [{**happened, "event_id": f"RESEND-EV-{tag}", "email_id": f"RESEND-{tag}"}],
+    },
+    send,
+    event,
+    st.integers(0, 1000),
+)
+later_batch = st.one_of(
+    random_batch, one_change, one_change, touch_every_campaign, touch_some_emails, resend, st.just({})
+)
 
 EXAMPLES = int(os.environ.get("CAMPAIGN_DW_PROPERTY_EXAMPLES", "3"))
 

@@ -13,8 +13,11 @@
      models/intermediate/per_campaign. Each build, int_campaigns_touched lists the campaigns
      whose inputs changed since the last completed build; every per-campaign model deletes
      exactly those campaigns and inserts their recount, in one transaction (the
-     `replace_touched_campaigns` strategy below). The marts are rebuilt from these counts and
-     the current dimensions.
+     `replace_touched` strategy below). The marts are rebuilt from these counts and the
+     current dimensions. On DuckDB the per-email models (flags, bursts, tracked opens, link
+     clicks per prospect, message counts) replace the touched emails' rows instead
+     (int_emails_touched, in_touched_emails below): new sends and events touch their emails,
+     not their campaigns; a campaign touched for any other reason has all its emails there.
 
      On Spark (plain Parquet, which cannot delete rows) the same models are tables partitioned
      by a bucket of the campaign (`campaign_bucket`, below): a build overwrites the partitions

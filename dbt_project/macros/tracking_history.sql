@@ -7,3 +7,9 @@
     {%- endif -%}
     cast('{{ value }} 00:00:00' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
+
+{#- Whether a campaign (a relation with its ended_at) has an open heatmap: it had not ended
+    before first_opens_tracked_since (SPEC §5; int_opens_tracked). -#}
+{% macro campaign_has_heatmap(campaign) -%}
+    ({{ campaign }}.ended_at is null or {{ campaign }}.ended_at >= {{ tracking_date('first_opens_tracked_since') }})
+{%- endmacro %}

@@ -22,9 +22,10 @@
 -- campaign that did not change costs time, never correctness; missing one would leave it stale.
 -- On Spark, where a build rewrites whole partitions of campaigns, also every other campaign of
 -- a touched one's partition ("same partition": macros/incremental.sql).
--- whole_campaign: the per-email models recount it whole. Not so for a campaign touched by new
--- sends or events alone: those models recount its touched emails (int_emails_touched), the
--- other per-campaign models the whole campaign. On Spark every campaign is recounted whole.
+-- whole_campaign: the per-email models recount it whole (a reason that changes what they
+-- count: below, recounts_emails); otherwise they recount its touched emails
+-- (int_emails_touched). The other per-campaign models recount every touched campaign whole,
+-- and on Spark every model does.
 {%- set previous = last_completed_build() %}
 
 with
@@ -53,29 +54,66 @@ touched as (
 {% else %}
 ,
 
+changed_campaigns as (
+    select distinct campaign_id from {{ ref('stg_recruiting__campaigns') }}
+    where _row_id > {{ previous['campaigns_through'] }} and campaign_id is not null
+),
+
+campaigns_before as (
+    -- each changed campaign's current version as of the last completed build
+    select campaign_id, ended_at
+    from (
+        select
+            campaign_id,
+            ended_at,
+            row_number() over (partition by campaign_id order by {{ latest_version_first() }}) as version_rank
+        from {{ ref('stg_recruiting__campaigns') }}
+        where rejection_reason is null and _row_id <= {{ previous['campaigns_through'] }}
+            and campaign_id in (select campaign_id from changed_campaigns)
+    ) as ranked
+    where version_rank = 1
+),
+
+-- Each reason, and whether the per-email models must recount the campaign whole for it
+-- (recounts_emails): new sends and events touch their emails only; a new membership nothing
+-- they count; a new campaign version only when the campaign was unknown before (its emails
+-- start to count) or its heatmap's existence changed (int_opens_tracked); a message or a link
+-- always.
 changed as (
-    select campaign_id, 1 as rank, 'new send' as reason from {{ ref('int_email_sends_deduplicated') }}
+    select campaign_id, 1 as rank, 'new send' as reason, false as recounts_emails
+    from {{ ref('int_email_sends_deduplicated') }}
     where _row_id > {{ previous['sends_through'] }}
     union all
-    select campaign_id, 2, 'new event' from {{ ref('int_email_events_joined_to_sends') }}
+    select campaign_id, 2, 'new event', false from {{ ref('int_email_events_joined_to_sends') }}
     where _event_row_id > {{ previous['events_through'] }}
     union all
-    select campaign_id, 3, 'campaign changed' from {{ ref('stg_recruiting__campaigns') }}
-    where _row_id > {{ previous['campaigns_through'] }} and campaign_id is not null
+    select
+        changed_campaigns.campaign_id,
+        3,
+        'campaign changed',
+        campaigns_now.campaign_id is not null and (
+            campaigns_before.campaign_id is null
+            or {{ campaign_has_heatmap('campaigns_before') }} <> {{ campaign_has_heatmap('campaigns_now') }}
+        )
+    from changed_campaigns
+    left join campaigns_before
+        on changed_campaigns.campaign_id = campaigns_before.campaign_id
+    left join {{ ref('int_campaigns_current') }} as campaigns_now
+        on changed_campaigns.campaign_id = campaigns_now.campaign_id
     union all
-    select campaign_id, 4, 'message changed' from {{ ref('stg_recruiting__campaign_messages') }}
+    select campaign_id, 4, 'message changed', true from {{ ref('stg_recruiting__campaign_messages') }}
     where campaign_id is not null and message_id in (
         select message_id from {{ ref('stg_recruiting__campaign_messages') }}
         where _row_id > {{ previous['messages_through'] }}
     )
     union all
-    select campaign_id, 5, 'link changed' from {{ ref('int_email_events_joined_to_sends') }}
+    select campaign_id, 5, 'link changed', true from {{ ref('int_email_events_joined_to_sends') }}
     where event_type = 'clicked' and link_id in (
         select link_id from {{ ref('stg_recruiting__message_links') }}
         where _row_id > {{ previous['links_through'] }}
     )
     union all
-    select campaign_id, 5, 'link changed' from {{ ref('stg_recruiting__campaign_messages') }}
+    select campaign_id, 5, 'link changed', true from {{ ref('stg_recruiting__campaign_messages') }}
     where campaign_id is not null and message_id in (
         select message_id from {{ ref('stg_recruiting__message_links') }}
         where link_id in (
@@ -84,14 +122,15 @@ changed as (
         )
     )
     union all
-    select campaign_id, 6, 'audience changed' from {{ ref('stg_recruiting__audience_memberships') }}
+    select campaign_id, 6, 'audience changed', false from {{ ref('stg_recruiting__audience_memberships') }}
     where _row_id > {{ previous['memberships_through'] }} and campaign_id is not null
 ),
 
 first_reason as (
-    -- a campaign with new sends or events only is recounted by its touched emails
-    -- (int_emails_touched); any other reason recounts it whole
-    select campaign_id, min(rank) as rank, max(rank) >= 3 as whole_campaign
+    select
+        campaign_id,
+        min(rank) as rank,
+        max(case when recounts_emails then 1 else 0 end) = 1 as whole_campaign
     from changed
     group by campaign_id
 ),

@@ -12,7 +12,7 @@
 -- (macros/email_metrics.sql).
 -- An email is counted once its message is a current message of its campaign and the
 -- campaign is known; until then it waits (audit.raw_row_reconciliation), so a campaign's
--- counts always equal the sum of its messages'. Kept per campaign (macros/incremental.sql),
+-- counts always equal the sum of its messages'. Replaced per touched email (macros/incremental.sql),
 -- with what the counts group by: the message and the UTC date the email was sent (SPEC §8:
 -- an email's events count on its send date); its prospect and send time are the send's
 -- (int_email_sends_deduplicated).

@@ -6,7 +6,8 @@
 -- The clicks of counted emails (int_emails_flagged), per campaign, message, link, the url the
 -- event carried, and prospect, with those made by people (SPEC §3b): what the link-click marts
 -- add up, with the current link's url, anchor text and placement (footer links are left out
--- there, by the link's current placement). Kept per campaign (macros/incremental.sql).
+-- there, by the link's current placement). Replaced per touched (campaign, message,
+-- prospect) (macros/incremental.sql).
 with
 
 counted_emails as (

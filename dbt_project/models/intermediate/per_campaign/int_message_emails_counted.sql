@@ -4,8 +4,8 @@
 -- SPEC §4's counts (macros/email_metrics.sql) of each message's emails per UTC send date, from
 -- the email flags. Every count is a sum over emails, so these few rows add up to any grain:
 -- a message's counts (campaign_message_metrics), a campaign's (campaign_metrics), a day's
--- or a month's (marts.email_counts_daily, marts.metrics_rollup). Kept per campaign
--- (macros/incremental.sql).
+-- or a month's (marts.email_counts_daily, marts.metrics_rollup). Replaced per touched
+-- (campaign, message, send date) (macros/incremental.sql).
 select
     campaign_id,
     message_id,

@@ -14,7 +14,7 @@
 --     first opens count;
 --   * from all_opens_tracked_since every open counts.
 -- A campaign that ended before first_opens_tracked_since has no heatmap at all.
--- Kept per campaign (macros/incremental.sql), with what the heatmaps count by: the open's
+-- Replaced per touched (campaign, message, prospect) (macros/incremental.sql), with what the heatmaps count by: the open's
 -- email and time are the event's (int_email_events_deduplicated, by event_id).
 with
 
@@ -59,7 +59,7 @@ from ranked
 inner join campaigns
     on ranked.campaign_id = campaigns.campaign_id
 where
-    (campaigns.ended_at is null or campaigns.ended_at >= {{ tracking_date('first_opens_tracked_since') }})
+    {{ campaign_has_heatmap('campaigns') }}
     and (
         ranked.occurred_at >= {{ tracking_date('all_opens_tracked_since') }}
         or (ranked.occurred_at >= {{ tracking_date('first_opens_tracked_since') }} and ranked.is_first_open)
