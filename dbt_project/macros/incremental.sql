@@ -143,32 +143,35 @@
 
 {#- ---- Pattern 2: replace touched campaigns ------------------------------------------------ -#}
 
-{#- The campaigns int_campaigns_touched lists, read when a model compiles (after that model was
-    built). A unit test gives them as an override of this macro. -#}
-{% macro touched_campaigns() -%}
+{#- The campaigns int_campaigns_touched lists (with whole_only, those the per-email models
+    recount whole), read when a model compiles (after that model was built). A unit test gives
+    them as an override of this macro. -#}
+{% macro touched_campaigns(whole_only=false) -%}
     {%- if not execute -%}
         {{ return([]) }}
     {%- endif -%}
     {{ return(run_query(
-        "select campaign_id from " ~ ref('int_campaigns_touched') ~ " order by campaign_id"
+        "select campaign_id from " ~ ref('int_campaigns_touched')
+        ~ (" where whole_campaign" if whole_only else "") ~ " order by campaign_id"
     ).columns[0].values() | list) }}
 {%- endmacro %}
 
-{#- The filter of a per-campaign model's inputs: the touched campaigns on an incremental build,
-    everything on a full one. Written as literals: a constant filter reaches the scan of the
-    sends beneath the events' views, where an IN subquery is applied only after their joins.
-    Beyond max_literal_campaigns (a build that recomputes most campaigns of a large warehouse)
-    the subquery: the filter then keeps most rows anyway, and the SQL stays small. -#}
-{% macro in_touched_campaigns(column='campaign_id') -%}
+{#- The filter of a per-campaign model's inputs: the touched campaigns (with whole_only, those
+    recounted whole) on an incremental build, everything on a full one. Written as literals: a
+    constant filter reaches the scan of the sends beneath the events' views, where an IN
+    subquery is applied only after their joins. Beyond max_literal_campaigns (a build that
+    recomputes most campaigns of a large warehouse) the subquery: the filter then keeps most
+    rows anyway, and the SQL stays small. -#}
+{% macro in_touched_campaigns(column='campaign_id', whole_only=false) -%}
     {%- set max_literal_campaigns = 2000 -%}
     {%- if not is_incremental() -%}
         true
     {%- else -%}
-        {%- set touched = touched_campaigns() -%}
+        {%- set touched = touched_campaigns(whole_only) -%}
         {%- if touched | length == 0 -%}
             false
         {%- elif touched | length > max_literal_campaigns or not literals_read_as_written(touched) -%}
-            {{ column }} in (select campaign_id from {{ ref('int_campaigns_touched') }})
+            {{ column }} in (select campaign_id from {{ ref('int_campaigns_touched') }}{{ " where whole_campaign" if whole_only }})
         {%- else -%}
             {{ column }} in ({% for campaign_id in touched %}'{{ campaign_id | replace("'", "''") }}'{{ ", " if not loop.last }}{% endfor %})
         {%- endif -%}
@@ -176,35 +179,50 @@
 {%- endmacro %}
 
 {#- The filter of a per-email model's inputs (int_click_bursts, int_emails_flagged,
-    int_opens_tracked, int_link_clicks_per_prospect, int_message_emails_counted): on an
-    incremental build the rows whose `columns` (qualified names of int_emails_touched's
-    columns: email_id, or campaign_id, message_id, send_date, ...) are a touched email's; on a
-    full one everything. On Spark, whose tables are rewritten a partition of campaigns at a
-    time, the touched campaigns (in_touched_campaigns(campaign_column)). -#}
+    int_opens_tracked, int_link_clicks_per_prospect, int_message_emails_counted) on an
+    incremental build: the rows of the campaigns recounted whole, and those whose `columns`
+    (qualified names of int_emails_touched's columns: email_id, or campaign_id, message_id,
+    send_date, ...) are a touched email's; on a full build everything. On Spark, whose tables
+    are rewritten a partition of campaigns at a time, the touched campaigns. -#}
 {% macro in_touched_emails(columns=['email_id'], campaign_column='campaign_id') -%}
-    {%- if target.type != 'duckdb' -%}
+    {%- if target.type != 'duckdb' or not is_incremental() -%}
         {{ in_touched_campaigns(campaign_column) }}
-    {%- elif not is_incremental() -%}
-        true
     {%- else -%}
-        ({{ columns | join(', ') }}) in (
+        ({{ in_touched_campaigns(campaign_column, whole_only=true) }} or ({{ columns | join(', ') }}) in (
             select {% for column in columns %}{{ column.split('.') | last }}{{ ", " if not loop.last }}{% endfor %}
             from {{ ref('int_emails_touched') }}
-        )
+        ))
     {%- endif -%}
 {%- endmacro %}
 
-{#- The classed events (int_email_events_classified) a per-email model counts, as a subquery:
-    on an incremental build on DuckDB the view's own query (email_events_classified) with the
-    touched emails filtered below its joins (a filter on the view is applied after them);
-    otherwise the view, filtered by in_touched_emails(). The same rows either way. A model that
-    reads it declares `-- depends_on:` int_email_events_joined_to_sends, int_click_bursts and
-    int_emails_touched (dbt sees only the refs of the branch taken when it parses). -#}
-{% macro classified_events_of_touched_emails() -%}
+{#- The events a per-email model counts, as a subquery: the classed events
+    (int_email_events_classified) or, for int_click_bursts, the events joined to their sends
+    (int_email_events_joined_to_sends). On an incremental build on DuckDB those of the
+    campaigns recounted whole (the view, filtered by campaign literals) and, apart, those of
+    the touched emails: int_email_events_touched, read once per build (a filter by email on
+    the view would be applied only after its joins, every event joined to its send first),
+    classed by the view's own query (email_events_classified). Otherwise the view, filtered by
+    in_touched_emails(). The same rows either way. dbt sees only the refs of the branch taken
+    when it parses: a model that reads this declares `-- depends_on:` int_emails_touched,
+    int_email_events_touched and int_click_bursts. -#}
+{% macro events_of_touched_emails(classified=true) -%}
+    {%- set view = ref('int_email_events_classified' if classified else 'int_email_events_joined_to_sends') -%}
     {%- if target.type == 'duckdb' and is_incremental() -%}
-    ({{ email_events_classified(in_touched_emails()) }})
+    (
+        select * from {{ view }}
+        where {{ in_touched_campaigns('campaign_id', whole_only=true) }}
+        union all
+        {%- if classified %}
+        select * from ({{ email_events_classified(
+            events=ref('int_email_events_touched'),
+            where="email_id in (select email_id from " ~ ref('int_emails_touched') ~ ")"
+        ) }}) as touched
+        {%- else %}
+        select * from {{ ref('int_email_events_touched') }}
+        {%- endif %}
+    )
     {%- else -%}
-    (select * from {{ ref('int_email_events_classified') }} where {{ in_touched_emails() }})
+    (select * from {{ view }} where {{ in_touched_emails() }})
     {%- endif -%}
 {%- endmacro %}
 
@@ -304,16 +322,16 @@
 
 {#- The incremental strategy of the per-campaign models (dbt finds it by its name): remove the
     touched rows, then insert their recount, in the model's transaction. A model keyed by
-    campaign removes the campaigns of int_campaigns_touched; a model with `touched_key` (its
-    columns, all of int_emails_touched's) removes the rows of those keys of the touched emails
-    instead (a campaign recounted whole has every one of its emails there). A key whose
-    recount has no rows keeps none. -#}
+    campaign removes the campaigns of int_campaigns_touched; a per-email model (`touched_key`:
+    its columns, all of int_emails_touched's) removes the campaigns recounted whole and the
+    rows of the touched emails' keys. A key whose recount has no rows keeps none. -#}
 {% macro get_incremental_replace_touched_sql(arg_dict) -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     {%- set key = config.get('touched_key') -%}
     delete from {{ arg_dict['target_relation'] }}
     {%- if key %}
-    where ({{ key | join(', ') }}) in (select {{ key | join(', ') }} from {{ ref('int_emails_touched') }});
+    where campaign_id in (select campaign_id from {{ ref('int_campaigns_touched') }} where whole_campaign)
+        or ({{ key | join(', ') }}) in (select {{ key | join(', ') }} from {{ ref('int_emails_touched') }});
     {%- else %}
     where campaign_id in (select campaign_id from {{ ref('int_campaigns_touched') }});
     {%- endif %}

@@ -41,16 +41,14 @@
 {%- endmacro %}
 
 {#- Every event of a sent email, its opens and clicks classed by the rules above: the query of
-    int_email_events_classified, which is this with no filter. `where` (on email_id and
-    campaign_id) is applied to the events and to the bursts before they are joined: a filter on
-    the view is applied only after its joins, so an incremental build of a per-email model
-    reads its touched emails' events through this instead (macros/incremental.sql). -#}
-{% macro email_events_classified(where='true') -%}
+    int_email_events_classified, which is this as it is. An incremental build of a per-email
+    model classes the touched emails' events with it (`events`: int_email_events_touched;
+    `where`, on email_id: which bursts to read; macros/incremental.sql). -#}
+{% macro email_events_classified(events=none, where='true') -%}
 with
 
 events as (
-    select * from {{ ref('int_email_events_joined_to_sends') }}
-    where {{ where }}
+    select * from {{ events if events is not none else ref('int_email_events_joined_to_sends') }}
 ),
 
 bursts as (
@@ -92,4 +90,43 @@ select
         when in_click_burst then 'click burst'
     end as machine_or_bot_reason
 from rules
+{%- endmacro %}
+
+{#- Each event with its send: the query of int_email_events_joined_to_sends (which says what
+    it does), which is this with no filter. int_email_events_touched reads the touched emails'
+    events with it: `where` (on email_id) is applied to the events and the sends before the
+    join, where a filter on the view would be applied after it. -#}
+{% macro email_events_joined_to_sends(where='true') -%}
+with
+
+links_by_url as (
+    select message_id, url, min(link_id) as link_id
+    from {{ ref('int_message_links_current') }}
+    where url is not null
+    group by message_id, url
+)
+
+select
+    events.event_id,
+    events.email_id,
+    sends.campaign_id,
+    sends.message_id,
+    sends.prospect_id,
+    sends.sent_at,
+    events.event_type,
+    events.occurred_at,
+    events.bounce_type,
+    coalesce(events.link_id, links_by_url.link_id) as link_id,
+    events.url,
+    events.user_agent,
+    events.machine_open,
+    events._row_id as _event_row_id
+from (select * from {{ ref('int_email_events_deduplicated') }} where {{ where }}) as events
+inner join (select * from {{ ref('int_email_sends_deduplicated') }} where {{ where }}) as sends
+    on events.email_id = sends.email_id
+left join links_by_url
+    on events.link_id is null
+    and events.event_type = 'clicked'
+    and links_by_url.message_id = sends.message_id
+    and links_by_url.url = events.url
 {%- endmacro %}

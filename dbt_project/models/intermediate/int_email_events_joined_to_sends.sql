@@ -8,36 +8,7 @@
 -- otherwise resolved where events are counted; a new version of a link touches every campaign
 -- of its message (int_campaigns_touched), whose clicks may now resolve differently.
 -- A view: its readers filter by campaign or by arrival, and a stored copy of every event
--- cost as much to write as a join costs each reader, and the warehouse's largest table.
-with
-
-links_by_url as (
-    select message_id, url, min(link_id) as link_id
-    from {{ ref('int_message_links_current') }}
-    where url is not null
-    group by message_id, url
-)
-
-select
-    events.event_id,
-    events.email_id,
-    sends.campaign_id,
-    sends.message_id,
-    sends.prospect_id,
-    sends.sent_at,
-    events.event_type,
-    events.occurred_at,
-    events.bounce_type,
-    coalesce(events.link_id, links_by_url.link_id) as link_id,
-    events.url,
-    events.user_agent,
-    events.machine_open,
-    events._row_id as _event_row_id
-from {{ ref('int_email_events_deduplicated') }} as events
-inner join {{ ref('int_email_sends_deduplicated') }} as sends
-    on events.email_id = sends.email_id
-left join links_by_url
-    on events.link_id is null
-    and events.event_type = 'clicked'
-    and links_by_url.message_id = sends.message_id
-    and links_by_url.url = events.url
+-- cost as much to write as a join costs each reader, and the warehouse's largest table. Its
+-- query is macros/machines_and_bots.sql's email_events_joined_to_sends(): an incremental
+-- build of a per-email model reads it with its touched emails filtered before the join.
+{{ email_events_joined_to_sends() }}

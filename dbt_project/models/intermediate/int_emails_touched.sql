@@ -5,10 +5,11 @@
 -- email's flags, bursts and tracked opens depend on its own events only, so a new send or a new
 -- event (since the last completed build: models/state/build_state.sql) touches its email, not
 -- its campaign. With it every email of the same campaign, message and prospect (the link
--- clicks and tracked opens are kept per prospect and message), and every email of a campaign
--- int_campaigns_touched recounts whole (a dimension changed, the first build, ...). With each
--- email the keys the models replace rows by (macros/incremental.sql). Spark rewrites whole
--- partitions of campaigns: there this is empty and the models recount the touched campaigns.
+-- clicks and tracked opens are kept per prospect and message); not those of a campaign
+-- int_campaigns_touched recounts whole (a message changed, the first build, ...), which the
+-- models read by campaign. With each email the keys the models replace rows by
+-- (macros/incremental.sql). Spark rewrites whole partitions of campaigns: there this is empty
+-- and the models recount the touched campaigns.
 {%- set previous = last_completed_build() %}
 
 with
@@ -51,6 +52,6 @@ from sends
 {%- if target.type != 'duckdb' %}
 where false
 {%- else %}
-where campaign_id in (select campaign_id from whole_campaigns)
-    or (campaign_id, message_id, prospect_id) in (select campaign_id, message_id, prospect_id from touched_prospects)
+where (campaign_id, message_id, prospect_id) in (select campaign_id, message_id, prospect_id from touched_prospects)
+    and campaign_id not in (select campaign_id from whole_campaigns)
 {%- endif %}

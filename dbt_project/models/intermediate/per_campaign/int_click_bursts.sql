@@ -1,5 +1,6 @@
 -- depends_on: {{ ref('int_campaigns_touched') }}
 -- depends_on: {{ ref('int_emails_touched') }}
+-- depends_on: {{ ref('int_email_events_touched') }}
 {{ config(touched_key=['email_id']) }}
 -- SPEC §3b, the one rule for bots that needs more than the click itself: the clicks that are
 -- part of a burst. An email's clicks, in time order, form groups, each click at most
@@ -17,8 +18,8 @@ clicks_in_order as (
         link_id,
         occurred_at,
         lag(occurred_at) over (partition by email_id order by occurred_at, event_id) as previous_click_at
-    from {{ ref('int_email_events_joined_to_sends') }}
-    where event_type = 'clicked' and {{ in_touched_emails() }}
+    from {{ events_of_touched_emails(classified=false) }} as events
+    where event_type = 'clicked'
 ),
 
 click_groups as (

@@ -1,6 +1,6 @@
 -- depends_on: {{ ref('int_campaigns_touched') }}
 -- depends_on: {{ ref('int_emails_touched') }}
--- depends_on: {{ ref('int_email_events_joined_to_sends') }}
+-- depends_on: {{ ref('int_email_events_touched') }}
 -- depends_on: {{ ref('int_click_bursts') }}
 {{ config(
     touched_key=['email_id'],
@@ -56,7 +56,7 @@ events as (
         events.event_type = 'clicked' and coalesce(links.placement, 'body') <> 'footer' as is_counted_click,
         coalesce(events.is_machine_open, false) as is_machine_open,
         coalesce(events.is_bot_click, false) as is_bot_click
-    from {{ classified_events_of_touched_emails() }} as events
+    from {{ events_of_touched_emails() }} as events
     left join links
         on events.link_id = links.link_id
 ),

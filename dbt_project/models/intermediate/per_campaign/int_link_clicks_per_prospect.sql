@@ -1,6 +1,6 @@
 -- depends_on: {{ ref('int_campaigns_touched') }}
 -- depends_on: {{ ref('int_emails_touched') }}
--- depends_on: {{ ref('int_email_events_joined_to_sends') }}
+-- depends_on: {{ ref('int_email_events_touched') }}
 -- depends_on: {{ ref('int_click_bursts') }}
 {{ config(touched_key=['campaign_id', 'message_id', 'prospect_id']) }}
 -- The clicks of counted emails (int_emails_flagged), per campaign, message, link, the url the
@@ -17,7 +17,7 @@ counted_emails as (
 
 clicks as (
     select *
-    from {{ classified_events_of_touched_emails() }} as events
+    from {{ events_of_touched_emails() }} as events
     where event_type = 'clicked'
 )
 

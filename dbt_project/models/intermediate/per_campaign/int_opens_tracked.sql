@@ -1,6 +1,6 @@
 -- depends_on: {{ ref('int_campaigns_touched') }}
 -- depends_on: {{ ref('int_emails_touched') }}
--- depends_on: {{ ref('int_email_events_joined_to_sends') }}
+-- depends_on: {{ ref('int_email_events_touched') }}
 -- depends_on: {{ ref('int_click_bursts') }}
 {{ config(
     touched_key=['campaign_id', 'message_id', 'prospect_id'],
@@ -27,7 +27,7 @@ opens as (
     select
         opens.event_id, opens.email_id, opens.campaign_id, opens.message_id, opens.prospect_id, opens.occurred_at,
         opens.is_machine_open
-    from {{ classified_events_of_touched_emails() }} as opens
+    from {{ events_of_touched_emails() }} as opens
     inner join counted_emails
         on opens.email_id = counted_emails.email_id
     where opens.event_type = 'opened'
