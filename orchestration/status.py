@@ -73,4 +73,9 @@ def _last_build_scope(instance: dg.DagsterInstance) -> dict | None:
         "run_id": event.run_id,
         "campaigns_recomputed": metadata["campaigns_recomputed"].value,
         "by_reason": metadata["recomputed_by_reason"].value,
+        **{
+            name: metadata[f"per_email_models/{name}"].value
+            for name in ("campaigns_recounted_whole", "touched_emails_recounted")
+            if f"per_email_models/{name}" in metadata  # recorded by an earlier version without them
+        },
     }

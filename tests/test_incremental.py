@@ -157,6 +157,33 @@ def test_incremental_batches_equal_one_full_build_and_recompute_only_touched_cam
     )
     assert scope["campaigns_recomputed"] == touched and scope["by_reason"] == by_reason
     assert {"new send", "message changed"} <= set(by_reason), by_reason  # the moved message
+    # The per-email models rewrote the campaigns recounted whole and the touched emails of the
+    # others, no other email: a campaign touched by new sends or events alone kept the rows of
+    # its other emails.
+    whole, emails = query(
+        incremental.warehouse,
+        "select (select count(*) from intermediate.int_campaigns_touched where whole_campaign),"
+        " (select count(*) from intermediate.int_emails_touched)",
+    )[0]
+    assert (scope["campaigns_recounted_whole"], scope["touched_emails_recounted"]) == (whole, emails)
+    assert 0 < whole < touched and emails > 0
+    rewritten_elsewhere, kept_beside_touched = query(
+        incremental.warehouse,
+        """
+        with flags as (
+            select f.*, f._built_at = (select max(_built_at) from intermediate.int_emails_flagged) as rewritten
+            from intermediate.int_emails_flagged f
+        ),
+        whole as (select campaign_id from intermediate.int_campaigns_touched where whole_campaign)
+        select
+            count(*) filter (where rewritten and campaign_id not in (select campaign_id from whole)
+                             and email_id not in (select email_id from intermediate.int_emails_touched)),
+            count(*) filter (where not rewritten and campaign_id in (
+                select campaign_id from intermediate.int_emails_touched))
+        from flags
+    """,
+    )[0]
+    assert rewritten_elsewhere == 0 and kept_beside_touched > 0
 
     full = Settings(warehouse=tmp_path / "full" / "warehouse.duckdb")
     for folder in batches:

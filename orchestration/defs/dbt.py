@@ -164,7 +164,8 @@ SCOPE_MODEL = "model.campaign_dw.int_campaigns_touched"
 
 def _scope_metadata(warehouse: WarehouseResource) -> dict:
     """What this build recomputed, shown on int_campaigns_touched's materialization in the UI
-    and by `campaign-dw info`: how many campaigns, by reason, and the state the build started
+    and by `campaign-dw info`: how many campaigns, by reason (and what the per-email models
+    recounted of them), and the state the build started
     from (build_state: with it, `dbt compile` of a model gives the SQL the build ran)."""
     relation = warehouse.engine.relation
     by_reason = {
@@ -175,9 +176,17 @@ def _scope_metadata(warehouse: WarehouseResource) -> dict:
         )
     }
     state = warehouse.query(f"select last_completed_build, watermarks from {relation('intermediate.build_state')}")
+    # The per-email models recount the campaigns marked whole, and only the touched emails of
+    # the others (docs/incremental.md).
+    (emails,) = warehouse.query(
+        f"select (select count(*) from {relation('intermediate.int_campaigns_touched')} where whole_campaign)"
+        f" as whole, (select count(*) from {relation('intermediate.int_emails_touched')}) as emails"
+    )
     return {
         "campaigns_recomputed": dg.MetadataValue.int(sum(by_reason.values())),
         "recomputed_by_reason": dg.MetadataValue.json(by_reason),
+        "per_email_models/campaigns_recounted_whole": dg.MetadataValue.int(emails["whole"]),
+        "per_email_models/touched_emails_recounted": dg.MetadataValue.int(emails["emails"]),
         "started_from": dg.MetadataValue.json(
             {
                 "last_completed_build": json.loads(state[0]["last_completed_build"]),
