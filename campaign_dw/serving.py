@@ -76,7 +76,9 @@ def publish(
     published_at = datetime.now(UTC).replace(tzinfo=None)
     rows: dict[str, int] = {}
     try:
-        con = duckdb.connect(config=settings.duckdb_config)
+        # The copy need not keep the marts' row order (a table has none a reader may rely on):
+        # without it DuckDB writes the large heatmap tables in parallel.
+        con = duckdb.connect(config={**settings.duckdb_config, "preserve_insertion_order": False})
         try:
             con.execute(f"attach ? as serving (storage_version '{SERVING_STORAGE_VERSION}')", [str(tmp)])
             con.execute("use serving")
