@@ -247,10 +247,22 @@ def bench(
     inc_load_s, _ = run([CLI, "load", str(increment)], env)
     inc_build_s, inc_rss, inc_steps, inc_phases = build(increment, env)
 
-    # Sizes on disk after the +1% build: the warehouse (its DuckDB file, the WAL checkpointed
+    # +1% that touches every running campaign: late events of emails spread over all of them.
+    spread = work / f"raw-{events}-spread"
+    shutil.rmtree(spread, ignore_errors=True)
+    spread_events = write_spread_batch(raw, spread, new_events)
+    spread_load_s, _ = run([CLI, "load", str(spread)], env)
+    spread_build_s, spread_rss, spread_steps, spread_phases = build(spread, env)
+    touched = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        spread_campaigns = touched.execute("select count(*) from intermediate.int_campaigns_touched").fetchone()[0]
+    finally:
+        touched.close()
+
+    # Sizes on disk after the +1% builds: the warehouse (its DuckDB file, the WAL checkpointed
     # when dbt closed it, and its landing store of the raw files), and the serving copy apart,
     # against the raw Parquet of both batches.
-    raw_bytes = sum(f.stat().st_size for d in (raw, increment) for f in d.rglob("*.parquet"))
+    raw_bytes = sum(f.stat().st_size for d in (raw, increment, spread) for f in d.rglob("*.parquet"))
     landed_bytes = sum(f.stat().st_size for f in config.paths(warehouse).landed_dir.rglob("*") if f.is_file())
     warehouse_bytes = warehouse.stat().st_size + landed_bytes
     serving_bytes = warehouse.with_name("warehouse_serving.duckdb").stat().st_size
@@ -273,7 +285,7 @@ def bench(
         "build_s": build_s,
         "full_s": load_s + build_s,
         "events_per_s": raw_events / (load_s + build_s),
-        "peak_rss_mib": max(load_rss, build_rss, inc_rss),
+        "peak_rss_mib": max(load_rss, build_rss, inc_rss, spread_rss),
         "noop_build_s": noop_s,
         "floor_s": floor_s,
         "floor_error": floor_error,
@@ -284,9 +296,56 @@ def bench(
         "increment_load_s": inc_load_s,
         "increment_build_s": inc_build_s,
         "increment_share_of_full": (inc_load_s + inc_build_s) / (load_s + build_s),
-        "slowest_dbt_nodes": {"full": build_steps, "nothing_new": noop_steps, "increment": inc_steps},
-        "phases": {"full": build_phases, "nothing_new": noop_phases, "increment": inc_phases},
+        "spread_events": spread_events,
+        "spread_campaigns": spread_campaigns,
+        "spread_load_s": spread_load_s,
+        "spread_build_s": spread_build_s,
+        "spread_share_of_full": (spread_load_s + spread_build_s) / (load_s + build_s),
+        "slowest_dbt_nodes": {
+            "full": build_steps,
+            "nothing_new": noop_steps,
+            "increment": inc_steps,
+            "every_campaign": spread_steps,
+        },
+        "phases": {
+            "full": build_phases,
+            "nothing_new": noop_phases,
+            "increment": inc_phases,
+            "every_campaign": spread_phases,
+        },
     }
+
+
+def write_spread_batch(raw: Path, out: Path, count: int) -> int:
+    """About `count` late events (one per email) of emails sampled evenly from every campaign
+    of the first batch, written as the generator writes events: the +1% batch that touches every
+    running campaign (issue 31), where `generate --increment` touches a tenth of them. Opens (a
+    few days after sending, so every heatmap changes), replies and deliveries; no dimension row
+    changes. Returns how many events it wrote."""
+    con = duckdb.connect()
+    try:
+        source = f"read_parquet('{raw}/email_events/*.parquet')"
+        columns = con.execute(f"describe select * from {source}").fetchall()
+        emails = con.execute(f"select count(*) from read_parquet('{raw}/email_sends/*.parquet')").fetchone()[0]
+        per_mille = max(1, min(1000, round(1000 * count / max(emails, 1))))
+        values = {
+            "event_id": "'SPREAD-' || email_id",
+            "email_id": "email_id",
+            "event_type": "['opened', 'opened', 'opened', 'replied', 'delivered'][1 + cast(hash(email_id) % 5 as bigint)]",
+            "occurred_at": "strftime(timezone('UTC', sent_at) + interval 3 day + to_seconds(cast(hash(email_id) % 86400 as bigint)), "
+            "'%Y-%m-%dT%H:%M:%SZ')",
+            "received_at": "strftime(timezone('UTC', sent_at) + interval 4 day, '%Y-%m-%dT%H:%M:%SZ')",
+        }
+        select = ", ".join(f"cast({values.get(name, 'null')} as {kind}) as {name}" for name, kind, *_ in columns)
+        (out / "email_events").mkdir(parents=True, exist_ok=True)
+        target = out / "email_events" / "batch-spread.parquet"
+        con.execute(
+            f"""copy (select {select} from read_parquet('{raw}/email_sends/*.parquet')
+                      where hash(email_id) % 1000 < {per_mille}) to '{target}' (format parquet)"""
+        )
+        return con.execute(f"select count(*) from read_parquet('{target}')").fetchone()[0]
+    finally:
+        con.close()
 
 
 def main() -> None:
@@ -341,6 +400,9 @@ def summary(results: list[dict], memory_limit: str, target: str) -> list[str]:
         "+1% events",
         "+1% load+build s",
         "% of full",
+        "+1% every campaign: events, campaigns",
+        "load+build s",
+        "% of full",
         "warehouse / raw",
     )
     lines.append(" | ".join(header))
@@ -360,6 +422,9 @@ def summary(results: list[dict], memory_limit: str, target: str) -> list[str]:
                     f"{r['increment_events']:,}",
                     f"{r['increment_load_s'] + r['increment_build_s']:.1f}",
                     f"{100 * r['increment_share_of_full']:.0f}%",
+                    f"{r['spread_events']:,}, {r['spread_campaigns']:,}",
+                    f"{r['spread_load_s'] + r['spread_build_s']:.1f}",
+                    f"{100 * r['spread_share_of_full']:.0f}%",
                     f"{r['warehouse_bytes'] / 2**20:,.0f} / {r['raw_bytes'] / 2**20:,.0f} MiB ({r['warehouse_to_raw']:.1f}x)",
                 ]
             )
