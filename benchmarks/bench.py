@@ -3,8 +3,9 @@
 For each size: generate raw Parquet (`campaign-dw generate`), then as a user would, in fresh
 processes: `campaign-dw load` and `campaign-dw build` on an empty warehouse (full), a build
 with nothing new (the fixed cost of dbt, Dagster, the checks and publishing), +1% new events
-(`generate --increment 1`, load, build: incremental). The floor (benchmarks/floor.py) builds
-the same marts from the same files in one DuckDB process; its marts must equal ours.
+(`generate --increment 1`, load, build: incremental), and +1% late events spread over every
+campaign. The floor (benchmarks/floor.py) builds the same marts from the same files in one
+DuckDB process; its marts must equal ours.
 
     python benchmarks/bench.py                 # 1M and 10M events
     python benchmarks/bench.py --sizes 1M      # one size
