@@ -59,9 +59,10 @@ changed_campaigns as (
     where _row_id > {{ previous['campaigns_through'] }} and campaign_id is not null
 ),
 
-campaigns_before as (
-    -- each changed campaign's current version as of the last completed build
-    select campaign_id, ended_at
+campaign_versions_since as (
+    -- each changed campaign's current version at the last completed build (is_before), and
+    -- every valid version since: a build that failed after it may have counted with any of them
+    select campaign_id, ended_at, 1 as is_before
     from (
         select
             campaign_id,
@@ -72,13 +73,29 @@ campaigns_before as (
             and campaign_id in (select campaign_id from changed_campaigns)
     ) as ranked
     where version_rank = 1
+    union all
+    select campaign_id, ended_at, 0 as is_before from {{ ref('stg_recruiting__campaigns') }}
+    where rejection_reason is null and _row_id > {{ previous['campaigns_through'] }}
+),
+
+counted_differently as (
+    -- a known campaign whose emails may count differently now in the per-email models: unknown
+    -- at the last completed build, or its versions since (the current one among them) differ
+    -- in whether it has a heatmap (int_opens_tracked)
+    select versions.campaign_id
+    from campaign_versions_since as versions
+    where versions.campaign_id in (select campaign_id from {{ ref('int_campaigns_current') }})
+    group by versions.campaign_id
+    having max(versions.is_before) = 0
+        or min(case when {{ campaign_has_heatmap('versions') }} then 1 else 0 end)
+           <> max(case when {{ campaign_has_heatmap('versions') }} then 1 else 0 end)
 ),
 
 -- Each reason, and whether the per-email models must recount the campaign whole for it
 -- (recounts_emails): new sends and events touch their emails only; a new membership nothing
 -- they count; a new campaign version only when the campaign was unknown before (its emails
--- start to count) or its heatmap's existence changed (int_opens_tracked); a message or a link
--- always.
+-- start to count) or its heatmap's existence (int_opens_tracked) differs between any version
+-- since the last completed build and the current one; a message or a link always.
 changed as (
     select campaign_id, 1 as rank, 'new send' as reason, false as recounts_emails
     from {{ ref('int_email_sends_deduplicated') }}
@@ -91,15 +108,8 @@ changed as (
         changed_campaigns.campaign_id,
         3,
         'campaign changed',
-        campaigns_now.campaign_id is not null and (
-            campaigns_before.campaign_id is null
-            or {{ campaign_has_heatmap('campaigns_before') }} <> {{ campaign_has_heatmap('campaigns_now') }}
-        )
+        changed_campaigns.campaign_id in (select campaign_id from counted_differently)
     from changed_campaigns
-    left join campaigns_before
-        on changed_campaigns.campaign_id = campaigns_before.campaign_id
-    left join {{ ref('int_campaigns_current') }} as campaigns_now
-        on changed_campaigns.campaign_id = campaigns_now.campaign_id
     union all
     select campaign_id, 4, 'message changed', true from {{ ref('stg_recruiting__campaign_messages') }}
     where campaign_id is not null and message_id in (
