@@ -52,6 +52,8 @@ def test_each_definition_has_a_unit_test(manifest):
         "every_campaign_is_touched_when_the_viewer_zones_change": "int_campaigns_touched",
         "a_campaign_touched_for_several_reasons_is_listed_once_under_the_first": "int_campaigns_touched",
         "every_campaign_is_touched_on_the_first_build": "int_campaigns_touched",
+        "a_new_campaign_version_recounts_its_emails_only_when_they_count_differently": "int_campaigns_touched",
+        "a_new_event_touches_its_email_and_its_prospects_other_emails_of_the_message": "int_emails_touched",
         # SPEC §3, §4
         "email_flags_follow_spec_3": "int_emails_flagged",
         # SPEC §3b
@@ -59,6 +61,7 @@ def test_each_definition_has_a_unit_test(manifest):
         "bot_clicks_by_user_agent_or_too_soon_after_sending": "int_email_events_classified",
         "bot_clicks_in_a_burst_on_three_links": "int_click_bursts",
         "email_flags_for_people": "int_emails_flagged",
+        "an_incremental_build_recounts_whole_campaigns_and_touched_emails": "int_emails_flagged",
         "rates_for_people_are_over_delivered_and_opened_by_people": "campaign_message_metrics",
         "message_counts_count_the_email_flags": "int_message_emails_counted",
         "seed_example_open_rate_is_over_delivered_not_sent": "campaign_message_metrics",
