@@ -148,7 +148,7 @@ def with_row_counts(events: Iterator, warehouse: WarehouseResource) -> Iterator:
         raise
     counts = _row_counts(seen, warehouse)
     built = {_unique_id(event) for event in seen if isinstance(event, dg.Output)}
-    scope = _scope_metadata(warehouse) if SCOPE_MODEL in built else {}
+    scope = _scope_metadata(warehouse, EMAILS_SCOPE_MODEL in built) if SCOPE_MODEL in built else {}
     for event in seen:
         unique_id = _unique_id(event)
         if isinstance(event, dg.Output) and unique_id in counts:
@@ -158,11 +158,13 @@ def with_row_counts(events: Iterator, warehouse: WarehouseResource) -> Iterator:
         yield event
 
 
-# The model that decides which campaigns a build recomputes (docs/incremental.md).
+# The models that decide which campaigns, and which of their emails, a build recomputes
+# (docs/incremental.md).
 SCOPE_MODEL = "model.campaign_dw.int_campaigns_touched"
+EMAILS_SCOPE_MODEL = "model.campaign_dw.int_emails_touched"
 
 
-def _scope_metadata(warehouse: WarehouseResource) -> dict:
+def _scope_metadata(warehouse: WarehouseResource, emails_built: bool) -> dict:
     """What this build recomputed, shown on int_campaigns_touched's materialization in the UI
     and by `campaign-dw info`: how many campaigns, by reason (and what the per-email models
     recounted of them), and the state the build started
@@ -177,16 +179,22 @@ def _scope_metadata(warehouse: WarehouseResource) -> dict:
     }
     state = warehouse.query(f"select last_completed_build, watermarks from {relation('intermediate.build_state')}")
     # The per-email models recount the campaigns marked whole, and only the touched emails of
-    # the others (docs/incremental.md).
-    (emails,) = warehouse.query(
-        f"select (select count(*) from {relation('intermediate.int_campaigns_touched')} where whole_campaign)"
-        f" as whole, (select count(*) from {relation('intermediate.int_emails_touched')}) as emails"
-    )
+    # the others (docs/incremental.md): told when this build decided those emails (a run that
+    # did not build int_emails_touched would show an earlier build's).
+    per_email = {}
+    if emails_built:
+        (emails,) = warehouse.query(
+            f"select (select count(*) from {relation('intermediate.int_campaigns_touched')} where whole_campaign)"
+            f" as whole, (select count(*) from {relation('intermediate.int_emails_touched')}) as emails"
+        )
+        per_email = {
+            "per_email_models/campaigns_recounted_whole": dg.MetadataValue.int(emails["whole"]),
+            "per_email_models/touched_emails_recounted": dg.MetadataValue.int(emails["emails"]),
+        }
     return {
         "campaigns_recomputed": dg.MetadataValue.int(sum(by_reason.values())),
         "recomputed_by_reason": dg.MetadataValue.json(by_reason),
-        "per_email_models/campaigns_recounted_whole": dg.MetadataValue.int(emails["whole"]),
-        "per_email_models/touched_emails_recounted": dg.MetadataValue.int(emails["emails"]),
+        **per_email,
         "started_from": dg.MetadataValue.json(
             {
                 "last_completed_build": json.loads(state[0]["last_completed_build"]),
