@@ -11,13 +11,15 @@
   2. Replace touched campaigns. Everything counted per campaign from the facts (email flags,
      message counts, link clicks, tracked opens, heatmap cells, audience counts) lives in
      models/intermediate/per_campaign. Each build, int_campaigns_touched lists the campaigns
-     whose inputs changed since the last completed build; every per-campaign model deletes
-     exactly those campaigns and inserts their recount, in one transaction (the
-     `replace_touched` strategy below). The marts are rebuilt from these counts and the
-     current dimensions. On DuckDB the per-email models (flags, bursts, tracked opens, link
-     clicks per prospect, message counts) replace the touched emails' rows instead
-     (int_emails_touched, in_touched_emails below): new sends and events touch their emails,
-     not their campaigns; a campaign touched for any other reason has all its emails there.
+     whose inputs changed since the last completed build; the heatmap cells and audience
+     counts delete exactly those campaigns and insert their recount, in one transaction (the
+     `replace_touched` strategy below). On DuckDB the per-email models (flags, bursts,
+     tracked opens, link clicks per prospect, message counts) recount two disjoint parts: the
+     campaigns marked whole_campaign (a reason that changes what they count), by campaign,
+     and the touched emails of the others (int_emails_touched: new sends and events touch
+     their emails, not their campaigns), by key (in_touched_emails, events_of_touched_emails
+     below). On Spark every model recounts the touched campaigns. The marts are rebuilt from
+     these counts and the current dimensions.
 
      On Spark (plain Parquet, which cannot delete rows) the same models are tables partitioned
      by a bucket of the campaign (`campaign_bucket`, below): a build overwrites the partitions
@@ -30,8 +32,8 @@
   How far the last completed build had read is the state table intermediate.completed_builds
   (a copy of that build's int_inputs_seen). It is written at the very end of a dbt run, and
   only when every per-campaign model succeeded in that run: a failed or killed build leaves
-  its campaigns touched for the next one. Any older row would be safe too (it only touches
-  more campaigns).
+  its campaigns touched for the next one (a campaign version is compared with every version
+  since that build, not only its current one: a failed build may have counted with any).
 -#}
 
 {#- The state this build started from (models/state/build_state.sql), read when a model
