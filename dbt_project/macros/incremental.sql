@@ -11,14 +11,15 @@
   2. Replace touched campaigns. Everything counted per campaign from the facts (email flags,
      message counts, link clicks, tracked opens, heatmap cells, audience counts) lives in
      models/intermediate/per_campaign. Each build, int_campaigns_touched lists the campaigns
-     whose inputs changed since the last completed build; the heatmap cells and audience
-     counts delete exactly those campaigns and insert their recount, in one transaction (the
-     `replace_touched` strategy below). On DuckDB the per-email models (flags, bursts,
+     whose inputs changed since the last completed build; the audience counts delete exactly
+     those campaigns and insert their recount, in one transaction (the `replace_touched`
+     strategy below). On DuckDB the per-email models (flags, bursts,
      tracked opens, link clicks per prospect, message counts) recount two disjoint parts: the
      campaigns marked whole_campaign (a reason that changes what they count), by campaign,
      and the touched emails of the others (int_emails_touched: new sends and events touch
      their emails, not their campaigns), by key (in_touched_emails, events_of_touched_emails
-     below). On Spark every model recounts the touched campaigns. The marts are rebuilt from
+     below). The heatmap cells are kept by difference (macros/heatmap_cells.sql). On Spark
+     every model recounts the touched campaigns. The marts are rebuilt from
      these counts and the current dimensions.
 
      On Spark (plain Parquet, which cannot delete rows) the same models are tables partitioned
@@ -37,7 +38,8 @@
 -#}
 
 {#- The state this build started from (models/state/build_state.sql), read when a model
-    compiles: {'last_completed_build': {...} or none, 'watermarks': {model: newest row}}.
+    compiles: {'last_completed_build': {...} or none, 'watermarks': {model: newest row},
+    'unfinished_runs': n}.
     A unit test gives it as an override of this macro. -#}
 {% macro build_state() -%}
     {%- if not execute -%}
@@ -45,13 +47,15 @@
     {%- endif -%}
     {%- set kept = ref('build_state') -%}
     {%- if adapter.get_relation(kept.database, kept.schema, kept.identifier) is not none -%}
-        {%- set row = run_query(
-            "select last_completed_build, watermarks, built_at = " ~ built_at() ~ " from " ~ kept
-        ).rows[0] -%}
+        {%- set row = run_query("select *, built_at = " ~ built_at() ~ " as is_this_run from " ~ kept).rows[0] -%}
         {#- built by this run; or a command that builds nothing (`dbt compile` after a build
-            gives the SQL that build ran) -#}
-        {%- if row[2] or flags.WHICH not in ('run', 'build') -%}
-            {{ return({'last_completed_build': fromjson(row[0]), 'watermarks': fromjson(row[1])}) }}
+            gives the SQL that build ran; a row kept by an older version has no unfinished_runs) -#}
+        {%- if row['is_this_run'] or flags.WHICH not in ('run', 'build') -%}
+            {{ return({
+                'last_completed_build': fromjson(row['last_completed_build']),
+                'watermarks': fromjson(row['watermarks']),
+                'unfinished_runs': (row['unfinished_runs'] if 'unfinished_runs' in row.keys() else 1) | int,
+            }) }}
         {%- endif -%}
     {%- endif -%}
     {#- a run that did not build it (dbt run -s <model>, an asset materialized alone): its row
@@ -97,7 +101,24 @@
     {%- endfor %}
 {%- endif %}
 
-    {{ return({'last_completed_build': previous, 'watermarks': watermarks}) }}
+    {{ return({'last_completed_build': previous, 'watermarks': watermarks, 'unfinished_runs': unfinished_runs()}) }}
+{%- endmacro %}
+
+{#- How many dbt runs started after the last completed build and did not complete it (a build
+    that failed or was killed, a run of some models only), this one left out: 0 when the
+    per-campaign tables are as the last completed build left them. The heatmap cells are
+    kept by difference only then (heatmap_cells_by_difference). DuckDB only (none is
+    recorded elsewhere). -#}
+{% macro unfinished_runs() -%}
+    {%- if not execute or target.type != 'duckdb' -%}
+        {{ return(0) }}
+    {%- endif -%}
+    {%- set started = api.Relation.create(schema=warehouse_schema('intermediate'), identifier='started_builds') -%}
+    {%- set completed = api.Relation.create(schema=warehouse_schema('intermediate'), identifier='completed_builds') -%}
+    {{ return(run_query(
+        "select count(*) from " ~ started ~ " as started where started.built_at < " ~ built_at()
+        ~ " and not exists (select 1 from " ~ completed ~ " as completed where completed.built_at >= started.built_at)"
+    ).columns[0].values()[0] | int) }}
 {%- endmacro %}
 
 
@@ -326,12 +347,19 @@
     touched rows, then insert their recount, in the model's transaction. A model keyed by
     campaign removes the campaigns of int_campaigns_touched; a per-email model (`touched_key`:
     its columns, all of int_emails_touched's) removes the campaigns recounted whole and the
-    rows of the touched emails' keys. A key whose recount has no rows keeps none. -#}
+    rows of the touched emails' keys. A key whose recount has no rows keeps none. A model kept
+    by difference (the heatmap cells: `replaced_key`, the key of its own rows) removes the
+    campaigns it recounted whole and the rows its recount rewrites, and keeps only the new rows
+    that pass `kept_where` (a cell whose opens fell to 0 is removed). -#}
 {% macro get_incremental_replace_touched_sql(arg_dict) -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     {%- set key = config.get('touched_key') -%}
+    {%- set replaced_key = config.get('replaced_key') -%}
     delete from {{ arg_dict['target_relation'] }}
-    {%- if key %}
+    {%- if replaced_key %}
+    where {{ in_touched_campaigns('campaign_id', whole_only=heatmap_cells_by_difference()) }}
+        or ({{ replaced_key | join(', ') }}) in (select {{ replaced_key | join(', ') }} from {{ arg_dict['temp_relation'] }});
+    {%- elif key %}
     where campaign_id in (select campaign_id from {{ ref('int_campaigns_touched') }} where whole_campaign)
         or ({{ key | join(', ') }}) in (select {{ key | join(', ') }} from {{ ref('int_emails_touched') }});
     {%- else %}
@@ -339,6 +367,9 @@
     {%- endif %}
     insert into {{ arg_dict['target_relation'] }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
+    {%- if config.get('kept_where') %}
+    where {{ config.get('kept_where') }}
+    {%- endif %}
 {%- endmacro %}
 
 {#- ---- The state of completed builds --------------------------------------------------------- -#}
@@ -370,7 +401,10 @@
     {{ return(parts | join(';')) }}
 {%- endmacro %}
 
-{#- on-run-start: the state table exists before anything reads it. -#}
+{#- on-run-start: the state tables exist before anything reads them, and on DuckDB a run that
+    may build (dbt run / build) is recorded as started (intermediate.started_builds, emptied
+    when a build completes): a later build knows whether the per-campaign tables may hold a
+    half-done run's work (unfinished_runs). -#}
 {% macro create_completed_builds_table() -%}
     {%- set relation = source('warehouse', 'completed_builds') -%}
     {%- do run_query("create schema if not exists " ~ relation.schema) -%}
@@ -380,6 +414,19 @@
     {%- endfor -%}
     {%- do run_query("create table if not exists " ~ relation ~ " (" ~ columns | join(", ") ~ ")"
                      ~ (" using parquet" if target.type == 'spark' else "")) -%}
+    {%- if execute and target.type == 'duckdb' -%}
+        {%- set started = api.Relation.create(schema=relation.schema, identifier='started_builds') -%}
+        {%- if run_query("select count(*) from information_schema.tables where table_schema = '"
+                         ~ started.schema ~ "' and table_name = 'started_builds'").columns[0].values()[0] == 0 -%}
+            {#- a warehouse of an earlier version: whether its last run completed is not known, so
+                it counts as one that did not (just before this run) -#}
+            {%- do run_query("create table " ~ started ~ " (built_at " ~ dbt.type_timestamp() ~ ")") -%}
+            {%- do run_query("insert into " ~ started ~ " values (" ~ built_at() ~ " - interval 1 microsecond)") -%}
+        {%- endif -%}
+        {%- if flags.WHICH in ('run', 'build') -%}
+            {%- do run_query("insert into " ~ started ~ " values (" ~ built_at() ~ ")") -%}
+        {%- endif -%}
+    {%- endif -%}
     select 1
 {%- endmacro %}
 
@@ -409,6 +456,10 @@
         {%- endfor -%}
         {%- do run_query("insert into " ~ source('warehouse', 'completed_builds') ~ " (" ~ columns | join(", ")
                          ~ ") select " ~ columns | join(", ") ~ " from " ~ seen) -%}
+        {%- if target.type == 'duckdb' -%}
+            {%- do run_query("delete from " ~ api.Relation.create(schema=warehouse_schema('intermediate'), identifier='started_builds')
+                             ~ " where built_at <= " ~ built_at()) -%}
+        {%- endif -%}
     {%- endif -%}
     select 1
 {%- endmacro %}
