@@ -74,6 +74,7 @@ def test_each_definition_has_a_unit_test(manifest):
         "open_tracking_history_rule": "int_opens_tracked",
         "opens_are_localized_per_event_across_dst_and_odd_offsets": "int_quarter_hours_localized",
         "heatmap_counts_opens_and_unique_prospects_per_cell": "int_campaign_heatmap_cells_counted",
+        "heatmap_cells_kept_by_difference": "int_campaign_heatmap_cells_counted",
         # SPEC §8
         "rollup_rates_are_ratios_of_sums_at_every_grain": "metrics_rollup",
         "rollup_of_no_emails_has_no_rows": "metrics_rollup",

@@ -1,12 +1,15 @@
 -- Local ISO day of week and hour, in each viewer time zone, of every UTC quarter-hour in which
--- a counted open happened. Converted with the zone's rules (daylight-saving changes, :30/:45
+-- a counted open happened (and of those this build replaced, int_opens_replaced). Converted with the zone's rules (daylight-saving changes, :30/:45
 -- offsets), once per quarter-hour instead of once per open: time zone offsets are multiples
 -- of 15 minutes and change on such boundaries, so every open of a quarter-hour has the same
 -- local day and hour. (A few tens of thousands of rows per zone and year of data.)
 with
 
 quarter_hours as (
-    select distinct opened_quarter_hour from {{ ref('int_opens_tracked') }}
+    select opened_quarter_hour from {{ ref('int_opens_tracked') }}
+    union
+    -- the opens this build replaced, which the heatmap cells kept by difference subtract
+    select opened_quarter_hour from {{ ref('int_opens_replaced') }}
 ),
 
 zones as (

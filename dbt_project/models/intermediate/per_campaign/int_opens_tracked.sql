@@ -2,6 +2,7 @@
 -- depends_on: {{ ref('int_emails_touched') }}
 -- depends_on: {{ ref('int_email_events_touched') }}
 -- depends_on: {{ ref('int_click_bursts') }}
+-- depends_on: {{ ref('int_opens_replaced') }}
 {{ config(
     touched_key=['campaign_id', 'message_id', 'prospect_id'],
     pre_hook="{{ drop_columns_no_longer_kept(['email_id', 'occurred_at']) }}",
