@@ -184,6 +184,19 @@ def test_incremental_batches_equal_one_full_build_and_recompute_only_touched_cam
     """,
     )[0]
     assert rewritten_elsewhere == 0 and kept_beside_touched > 0
+    # The heatmap cells of those campaigns were kept by difference: only the cells of touched
+    # prospects rewritten, the others kept as they were.
+    for grain in ("campaign", "message"):
+        kept_cells, rewritten_cells = query(
+            incremental.warehouse,
+            f"""
+            select count(*) filter (where _built_at < built), count(*) filter (where _built_at = built)
+            from intermediate.int_{grain}_heatmap_cells_counted,
+                (select max(_built_at) as built from intermediate.int_emails_flagged)
+            where campaign_id in (select campaign_id from intermediate.int_emails_touched)
+        """,
+        )[0]
+        assert kept_cells > 0 and rewritten_cells > 0, grain
 
     full = Settings(warehouse=tmp_path / "full" / "warehouse.duckdb")
     for folder in batches:

@@ -8,6 +8,7 @@ CAMPAIGN_DW_PROPERTY_EXAMPLES=200 .venv/bin/pytest tests/test_incremental_equals
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, note, settings
@@ -162,6 +163,43 @@ def test_the_operators_reproductions_equal_a_full_rebuild(twins, tmp_path):
     incremental, full = twins.step(link_url_changed)
     assert_equal(incremental, full, "that link's url changed")
     assert clicked(incremental) == before + 1
+
+
+def test_a_build_killed_between_the_opens_and_the_heatmap_cells_is_repaired(twins, tmp_path):
+    """The heatmap cells are kept by difference with the opens a build replaces. A build killed
+    after replacing the opens, before the cells, leaves them behind the opens: the next build
+    must recount those campaigns' cells instead of taking a difference from opens already
+    replaced; the build after it keeps them by difference again."""
+    twins.reset()
+
+    def opens(tag: str, at: str) -> Path:
+        return write_batch(
+            tmp_path / tag,
+            {
+                "email_events": [
+                    {
+                        "event_id": f"{tag}-{email}",
+                        "email_id": email,
+                        "event_type": "opened",
+                        "occurred_at": at,
+                        "received_at": "2026-11-20T10:00:00Z",
+                    }
+                    for email in ("E11-060", "E21-111")
+                ]
+            },
+        )
+
+    def heatmap_opens(marts: dict) -> int:
+        return sum(row[4] for row in marts["marts.campaign_open_heatmap"])  # opens
+
+    incremental, full = twins.step(SAMPLE_DIR)
+    assert_equal(incremental, full, "the sample")
+    before = heatmap_opens(incremental)
+    incremental, full = twins.step(opens("killed", "2026-05-04T10:00:00Z"), interrupted_after="int_opens_tracked")
+    assert_equal(incremental, full, "after a build killed between the opens and the cells")
+    assert heatmap_opens(incremental) > before
+    incremental, full = twins.step(opens("after", "2026-05-05T16:00:00Z"))
+    assert_equal(incremental, full, "the build after it")
 
 
 # --- random sequences of small batches ----------------------------------------------------------

@@ -91,13 +91,27 @@ class Twins:
         for settings in (self.incremental, self.full):
             shutil.rmtree(settings.paths.root, ignore_errors=True)
 
-    def step(self, folder: Path, full_folder: Path | None = None, both_in_full: bool = False) -> tuple[dict, dict]:
+    def step(
+        self,
+        folder: Path,
+        full_folder: Path | None = None,
+        both_in_full: bool = False,
+        interrupted_after: str | None = None,
+    ) -> tuple[dict, dict]:
         """full_folder: what the `full` twin loads instead of `folder` (the same events in
-        another layout, say); both_in_full: the `incremental` twin is rebuilt in full too."""
+        another layout, say); both_in_full: the `incremental` twin is rebuilt in full too;
+        interrupted_after: before its build, the `incremental` twin runs a build that stops
+        after this model (what a build killed there leaves behind)."""
         load_directory(folder, self.incremental.paths)
         load_directory(full_folder or folder, self.full.paths)
         # Seeds and models; data tests are not the point here.
         build = ["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+        if interrupted_after:
+            partial = [*build, "--select", f"+{interrupted_after}"]
+            ok, error = self.pool.apply(
+                _dbt, ([*partial, *_project_args(self.incremental, self.root / "target-incremental")],)
+            )
+            assert ok, error
         first = [*build, "--full-refresh"] if both_in_full else build
         runs = [
             self.pool.apply_async(
