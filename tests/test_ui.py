@@ -23,7 +23,7 @@ from campaign_dw.serving import published
 from orchestration.build import run_build
 from orchestration.defs.automation import notify_failure
 from orchestration.defs.resources import WarehouseResource
-from orchestration.instance import DAGSTER_YAML, PREVIOUS_DAGSTER_YAMLS, open_instance, prepare_dagster_home
+from orchestration.instance import PREVIOUS_DAGSTER_YAMLS, dagster_yaml, open_instance, prepare_dagster_home
 from orchestration.status import info
 
 CLI = str(Path(sys.executable).with_name("campaign-dw"))
@@ -292,16 +292,27 @@ def test_only_the_ui_parses_and_only_a_stale_project(monkeypatch, dev, stale, pa
 
 def test_the_instance_dequeues_every_second_one_run_at_a_time(tmp_path, monkeypatch):
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    fresh, old, edited = (config.paths(tmp_path / name / "warehouse.duckdb") for name in ("fresh", "old", "edited"))
-    for paths, text in ((old, PREVIOUS_DAGSTER_YAMLS[0]), (edited, PREVIOUS_DAGSTER_YAMLS[0] + "# mine\n")):
+    fresh, old, edited, moved = (
+        config.paths(tmp_path / name / "warehouse.duckdb") for name in ("fresh", "old", "edited", "moved")
+    )
+    elsewhere = tmp_path / "elsewhere_dagster"
+    for paths, text in (
+        (old, PREVIOUS_DAGSTER_YAMLS[0]),
+        (edited, PREVIOUS_DAGSTER_YAMLS[0] + "# mine\n"),
+        (moved, dagster_yaml(elsewhere)),  # a copied warehouse: its own event log, not the original's
+    ):
         paths.dagster_home.mkdir(parents=True)
         (paths.dagster_home / "dagster.yaml").write_text(text)
-    for paths in (fresh, old):
+    for paths in (fresh, old, moved):
         home = prepare_dagster_home(paths)
-        assert (home / "dagster.yaml").read_text() == DAGSTER_YAML  # an old default is upgraded
+        assert (home / "dagster.yaml").read_text() == dagster_yaml(home)  # an old default is upgraded
         with open_instance(paths) as instance:
             assert instance.run_coordinator.dequeue_interval_seconds == 1
             assert type(instance.run_launcher).__name__ == "WarehouseRunLauncher"  # the warm run worker
             assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
+            storage = instance.event_log_storage
+            assert type(storage).__name__ == "WarehouseEventLogStorage"  # connections kept open
+            assert Path(storage._base_dir) == home.resolve() / "history" / "runs"  # Dagster's default place
+    assert not elsewhere.exists()
     prepare_dagster_home(edited)
     assert (edited.dagster_home / "dagster.yaml").read_text().endswith("# mine\n")  # edits are kept
