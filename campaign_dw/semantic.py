@@ -13,9 +13,12 @@ which contacts the package index on every run, is not used.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 # The grains of marts.metrics_rollup, as MetricFlow group-bys (the campaign's attributes come
@@ -36,6 +39,8 @@ ROLLUP_COLUMNS = {
     "metric_time__month": "send_month",
     "campaign": "campaign_id",
 }
+# Beside the semantic manifest: the SQL MetricFlow wrote for the rollup's grains (SemanticLayer).
+SQL_CACHE = "semantic_rollup_sql.json"
 # Friendly names for `campaign-dw metrics --by`.
 DIMENSION_ALIASES = {
     "language": "campaign__language",
@@ -166,14 +171,53 @@ class SemanticLayer:
     copy and DuckDB: as it is; Spark: Engine.relation)."""
 
     def __init__(self, target_dir: Path, engine: str = "duckdb", relation: Callable[[str], str] = str):
+        self.manifest = read_manifest(target_dir, relation)
+        self.metrics = metrics(self.manifest)
+        self._engine_name = engine
+        self._sql_cache = target_dir / SQL_CACHE
+
+    @cached_property
+    def _engine(self):
         from metricflow.engine.metricflow_engine import MetricFlowEngine
         from metricflow_semantics.model.dbt_manifest_parser import parse_manifest_from_dbt_generated_manifest
         from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup
 
-        self.manifest = read_manifest(target_dir, relation)
-        self.metrics = metrics(self.manifest)
         semantic_manifest = parse_manifest_from_dbt_generated_manifest(json.dumps(self.manifest))
-        self._engine = MetricFlowEngine(SemanticManifestLookup(semantic_manifest), _SqlOnly(engine))
+        return MetricFlowEngine(SemanticManifestLookup(semantic_manifest), _SqlOnly(self._engine_name))
+
+    @cached_property
+    def _definitions_key(self) -> str:
+        """What MetricFlow's SQL depends on: the semantic manifest as this engine names its
+        relations, the engine, MetricFlow's version."""
+        from importlib.metadata import version
+
+        text = json.dumps([self.manifest, self._engine_name, version("metricflow")], sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def _rollup_sql(self, metric_names: Sequence[str], group_by: Sequence[str]) -> str:
+        """The SQL of one grain of the rollup, as MetricFlow wrote it for these definitions.
+        Every build's check asks the same questions of the same definitions: the answers'
+        SQL is kept beside the semantic manifest (SQL_CACHE) and written again when the
+        definitions, the engine or MetricFlow change. Only the rollup's questions are kept,
+        so the file stays as small as ROLLUP_GRAINS."""
+        question = json.dumps([list(metric_names), list(group_by)])
+        try:
+            cached = json.loads(self._sql_cache.read_text())
+        except (OSError, ValueError):
+            cached = {}
+        if not isinstance(cached, dict) or cached.get("definitions") != self._definitions_key:
+            cached = {"definitions": self._definitions_key, "sql": {}}
+        sql = cached["sql"].get(question)
+        if sql is None:
+            sql = cached["sql"][question] = self.sql(metric_names, group_by)
+            # Written whole, then renamed: a concurrent reader sees the old file or the new one.
+            partial = self._sql_cache.with_name(f".{self._sql_cache.name}.{os.getpid()}")
+            try:
+                partial.write_text(json.dumps(cached, indent=1))
+                partial.replace(self._sql_cache)
+            except OSError:
+                pass  # a read-only target folder: MetricFlow is asked again next time
+        return sql
 
     @staticmethod
     def group_by_name(name: str) -> str:
@@ -225,7 +269,7 @@ class SemanticLayer:
         rollup's (grain, campaign_id, language, owner_user_id, send_month)."""
         rows = []
         for grain, group_by in ROLLUP_GRAINS.items():
-            for row in self.query(run, metric_names, group_by):
+            for row in run(self._rollup_sql(metric_names, group_by)):
                 keyed = {"grain": grain} | {column: None for column in ROLLUP_COLUMNS.values()}
                 for name, value in row.items():
                     if name in ROLLUP_COLUMNS:

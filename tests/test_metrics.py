@@ -106,3 +106,41 @@ def test_metrics_command_without_a_serving_copy(tmp_path):
     result = cli(Settings(warehouse=tmp_path / "none.duckdb"), "metrics", "--metric", "open_rate")
     assert result.returncode == 1
     assert "no serving copy" in result.stderr
+
+
+def test_the_rollups_sql_is_asked_of_metricflow_once_per_definitions(sample_warehouse, tmp_path, monkeypatch):
+    # The blocking check asks the same questions every build: their SQL is kept beside the
+    # semantic manifest, and asked again when the definitions change.
+    import duckdb
+
+    from campaign_dw.semantic import SQL_CACHE
+
+    manifest_path = tmp_path / "semantic_manifest.json"
+    manifest_path.write_text((DBT_PROJECT_DIR / "target" / "semantic_manifest.json").read_text())
+    with duckdb.connect(str(sample_warehouse.paths.serving_database), read_only=True) as con:
+
+        def run(sql):
+            cursor = con.execute(sql)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+        def open_rates(layer):
+            return {(r["grain"], r["language"]): r["open_rate"] for r in layer.rollup(run, ["open_rate"])}
+
+        first = open_rates(SemanticLayer(tmp_path))
+        assert first[("overall", None)] == pytest.approx(33 / 155)
+        assert len(json.loads((tmp_path / SQL_CACHE).read_text())["sql"]) == len(ROLLUP_GRAINS)
+
+        asked = []
+        sql = SemanticLayer.sql
+        monkeypatch.setattr(SemanticLayer, "sql", lambda self, *a, **k: asked.append(a) or sql(self, *a, **k))
+        assert open_rates(SemanticLayer(tmp_path)) == first
+        assert asked == []  # the same definitions: MetricFlow not asked
+
+        manifest = json.loads(manifest_path.read_text())
+        (open_rate,) = [m for m in manifest["metrics"] if m["name"] == "open_rate"]
+        open_rate["type_params"]["denominator"]["name"] = "emails_sent"  # a changed definition
+        manifest_path.write_text(json.dumps(manifest))
+        changed = open_rates(SemanticLayer(tmp_path))
+        assert len(asked) == len(ROLLUP_GRAINS)
+        assert changed[("overall", None)] != first[("overall", None)]
