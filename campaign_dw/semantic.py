@@ -194,22 +194,25 @@ class SemanticLayer:
         text = json.dumps([self.manifest, self._engine_name, version("metricflow")], sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def _rollup_sql(self, metric_names: Sequence[str], group_by: Sequence[str]) -> str:
-        """The SQL of one grain of the rollup, as MetricFlow wrote it for these definitions.
-        Every build's check asks the same questions of the same definitions: the answers'
-        SQL is kept beside the semantic manifest (SQL_CACHE) and written again when the
-        definitions, the engine or MetricFlow change. Only the rollup's questions are kept,
+    def _rollup_sql(self, metric_names: Sequence[str]) -> dict[str, str]:
+        """{grain: SQL} of the rollup, as MetricFlow wrote it for these definitions. Every
+        build's check asks the same questions of the same definitions: their SQL is kept
+        beside the semantic manifest (SQL_CACHE), read once, and written again (once) when the
+        definitions, the engine or MetricFlow changed. Only the rollup's questions are kept,
         so the file stays as small as ROLLUP_GRAINS."""
-        question = json.dumps([list(metric_names), list(group_by)])
         try:
             cached = json.loads(self._sql_cache.read_text())
         except (OSError, ValueError):
             cached = {}
         if not isinstance(cached, dict) or cached.get("definitions") != self._definitions_key:
             cached = {"definitions": self._definitions_key, "sql": {}}
-        sql = cached["sql"].get(question)
-        if sql is None:
-            sql = cached["sql"][question] = self.sql(metric_names, group_by)
+        questions = {
+            grain: json.dumps([list(metric_names), list(group_by)]) for grain, group_by in ROLLUP_GRAINS.items()
+        }
+        missing = {grain: q for grain, q in questions.items() if q not in cached["sql"]}
+        for grain, question in missing.items():
+            cached["sql"][question] = self.sql(metric_names, ROLLUP_GRAINS[grain])
+        if missing:
             # Written whole, then renamed: a concurrent reader sees the old file or the new one.
             partial = self._sql_cache.with_name(f".{self._sql_cache.name}.{os.getpid()}")
             try:
@@ -217,7 +220,7 @@ class SemanticLayer:
                 partial.replace(self._sql_cache)
             except OSError:
                 pass  # a read-only target folder: MetricFlow is asked again next time
-        return sql
+        return {grain: cached["sql"][question] for grain, question in questions.items()}
 
     @staticmethod
     def group_by_name(name: str) -> str:
@@ -268,8 +271,8 @@ class SemanticLayer:
         """Every grain of marts.metrics_rollup, asked of the semantic layer: rows keyed like the
         rollup's (grain, campaign_id, language, owner_user_id, send_month)."""
         rows = []
-        for grain, group_by in ROLLUP_GRAINS.items():
-            for row in run(self._rollup_sql(metric_names, group_by)):
+        for grain, sql in self._rollup_sql(metric_names).items():
+            for row in run(sql):
                 keyed = {"grain": grain} | {column: None for column in ROLLUP_COLUMNS.values()}
                 for name, value in row.items():
                     if name in ROLLUP_COLUMNS:
