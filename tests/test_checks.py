@@ -270,6 +270,55 @@ def test_the_recount_in_buckets_adds_up_to_the_marts(sample_copy, monkeypatch):
     assert checks.recount_mismatches(warehouse, []) == ([], 0)
 
 
+def test_after_an_incremental_build_the_recount_reads_the_emails_it_rewrote(sample_copy):
+    """A campaign the latest build did not recount whole: the emails it rewrote (the touched
+    ones) are recounted from their events, its other emails counted from the flags they kept;
+    together they must equal the marts, and a wrong count is still found."""
+    warehouse = WarehouseResource.from_settings(sample_copy)
+    with duckdb.connect(str(sample_copy.warehouse)) as con:
+        # C1 touched by new events of one email (e1's), not recounted whole; the rest untouched
+        con.execute("delete from intermediate.int_campaigns_touched where campaign_id <> 'C1'")
+        con.execute("update intermediate.int_campaigns_touched set whole_campaign = false")
+        touched, untouched = (
+            row[0]
+            for row in con.execute(
+                "select s.email_id from intermediate.int_email_sends_deduplicated s "
+                "join intermediate.int_emails_flagged f using (email_id) "
+                "where s.campaign_id = 'C1' and f.was_opened order by s.email_id limit 2"
+            ).fetchall()
+        )
+        con.execute(
+            "insert into intermediate.int_emails_touched select email_id, campaign_id, message_id, prospect_id, "
+            "cast(sent_at as date) from intermediate.int_email_sends_deduplicated where email_id = ?",
+            [touched],
+        )
+    assert checks.changed_campaigns(warehouse) == ["C1"]
+    bad, checked = checks.recount_mismatches(warehouse, ["C1"])
+    assert bad == [] and checked > 1
+
+    def opens_not_recounted() -> int:
+        """C1's opened emails in the marts that the recount does not find."""
+        (campaign,) = [row for row in checks.recount_mismatches(warehouse, ["C1"])[0] if row["key"] == "C1"] or [None]
+        opened = (campaign or {"differences": {}})["differences"].get("emails_opened")
+        return opened["actual"] - opened["expected"] if opened else 0
+
+    def delete_events_of(email_id: str) -> None:
+        with duckdb.connect(str(sample_copy.warehouse)) as con:
+            con.execute("delete from intermediate.int_email_events_deduplicated where email_id = ?", [email_id])
+
+    # An email the build did not rewrite is not read again: its flags stand for its events ...
+    delete_events_of(untouched)
+    assert opens_not_recounted() == 0
+    # ... the touched one is recounted: without its events the marts no longer add up.
+    delete_events_of(touched)
+    assert opens_not_recounted() == 1
+    # And for a whole campaign every email is recounted, as after a full build.
+    with duckdb.connect(str(sample_copy.warehouse)) as con:
+        con.execute("update intermediate.int_campaigns_touched set whole_campaign = true")
+        con.execute("delete from intermediate.int_emails_touched")
+    assert opens_not_recounted() == 2
+
+
 def engine(target: str) -> Engine:
     """The engine of a target, for its SQL literals (nothing is queried)."""
     return engine_for(Settings(warehouse=Path("unused.duckdb"), target=target))
