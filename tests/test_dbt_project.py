@@ -201,6 +201,28 @@ def test_key_tests_catch_a_latest_build_repeating_an_older_key(sample_copy):
         -2000:
     ]
 
+    # A later build that wrote new keys once each passes on its counts alone (nothing to
+    # list: an empty query); one that wrote a new key twice fails.
+    with duckdb.connect(str(sample_copy.warehouse)) as con:
+        con.execute(
+            "delete from intermediate.int_email_events_deduplicated where _built_at > (select min(_built_at) from intermediate.int_email_events_deduplicated)"
+        )
+        new_event = (
+            "insert into intermediate.int_email_events_deduplicated select * replace ('{id}' as event_id, "
+            "_built_at + interval 2 hour as _built_at) from intermediate.int_email_events_deduplicated "
+            "order by _row_id limit 1"
+        )
+        con.execute(new_event.format(id="new-1"))
+        con.execute(new_event.format(id="new-2"))
+    assert dbt("test", *select, warehouse=sample_copy.warehouse).returncode == 0
+    assert compiled.read_text().strip().endswith("where false"), compiled.read_text()
+    with duckdb.connect(str(sample_copy.warehouse)) as con:
+        con.execute(new_event.format(id="new-2"))
+    failed = dbt("test", *select, warehouse=sample_copy.warehouse)
+    assert "FAIL 1 unique_in_latest_build_int_email_events_deduplicated_event_id" in failed.stdout, failed.stdout[
+        -2000:
+    ]
+
 
 def test_a_parquet_files_typed_values_stage_as_their_text_does(tmp_path):
     """typed_timestamp / typed_boolean (macros/portable.sql): a Parquet file's own timestamps
