@@ -97,6 +97,11 @@ class Paths:
         return self._beside("_dbt_target")
 
     @property
+    def recount_mark(self) -> Path:
+        """How far the blocking recount has checked the email flags (orchestration/defs/checks.py)."""
+        return self._beside("_recounted.json")
+
+    @property
     def logs_dir(self) -> Path:
         return self.root / "logs"
 

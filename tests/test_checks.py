@@ -1,6 +1,8 @@
 """The Python asset checks: their rules, and that a wrong number fails the right check and
 blocks publishing through the real job."""
 
+import json
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -233,11 +235,11 @@ def test_the_recount_in_buckets_adds_up_to_the_marts(sample_copy, monkeypatch):
     """A large warehouse is recounted bucket by bucket of emails: the buckets' counts add up
     to every message's and campaign's, and a wrong count is still found."""
     warehouse = WarehouseResource.from_settings(sample_copy)
-    assert checks.email_buckets(warehouse, None) == 1
+    assert checks.email_buckets(warehouse) == 1
     _, checked_at_once = checks.recount_mismatches(warehouse, None)
 
     monkeypatch.setattr(checks, "EMAILS_PER_RECOUNT_QUERY", 7)
-    assert checks.email_buckets(warehouse, None) > 10
+    assert checks.email_buckets(warehouse) > 10
     assert checks.recount_mismatches(warehouse, None) == ([], checked_at_once)
 
     with duckdb.connect(str(sample_copy.warehouse)) as con:
@@ -270,53 +272,89 @@ def test_the_recount_in_buckets_adds_up_to_the_marts(sample_copy, monkeypatch):
     assert checks.recount_mismatches(warehouse, []) == ([], 0)
 
 
-def test_after_an_incremental_build_the_recount_reads_the_emails_it_rewrote(sample_copy):
-    """A campaign the latest build did not recount whole: the emails it rewrote (the touched
-    ones) are recounted from their events, its other emails counted from the flags they kept;
-    together they must equal the marts, and a wrong count is still found."""
+def test_after_an_incremental_build_the_recount_reads_what_may_have_changed(sample_copy):
+    """Of a campaign the latest build did not recount whole, the emails whose flags a passing
+    recount already read and that have no send or event since the last completed build are
+    counted from their flags; every other email is recounted from its events (new flags, a
+    new event, a campaign recounted whole). Together they must equal the marts. Only a
+    passing recount moves the mark up to which flags are trusted."""
     warehouse = WarehouseResource.from_settings(sample_copy)
+    mark = sample_copy.paths.recount_mark
+
+    def recounted_through() -> datetime:
+        return datetime.fromisoformat(json.loads(mark.read_text())["flags_recounted_through"])
+
+    assert not mark.exists()  # a copy: what was recounted is not known, every email is read
+    # The sample's full build recounted every email: a passing recount of every campaign sets the mark.
+    checks.advance_recount_mark(warehouse, None)
     with duckdb.connect(str(sample_copy.warehouse)) as con:
-        # C1 touched by new events of one email (e1's), not recounted whole; the rest untouched
+        (newest,) = con.execute("select max(_built_at) from intermediate.int_emails_flagged").fetchone()
+        # The state the next build starts from: a completed build through the rows loaded so far;
+        # C1 touched, not recounted whole.
+        con.execute(
+            "update intermediate.build_state set last_completed_build = (select json_object("
+            "'sends_through', (select max(_row_id) from intermediate.int_email_sends_deduplicated), "
+            "'events_through', (select max(_row_id) from intermediate.int_email_events_deduplicated)))"
+        )
         con.execute("delete from intermediate.int_campaigns_touched where campaign_id <> 'C1'")
         con.execute("update intermediate.int_campaigns_touched set whole_campaign = false")
-        touched, untouched = (
+        opened = [
             row[0]
             for row in con.execute(
-                "select s.email_id from intermediate.int_email_sends_deduplicated s "
-                "join intermediate.int_emails_flagged f using (email_id) "
-                "where s.campaign_id = 'C1' and f.was_opened order by s.email_id limit 2"
+                "select email_id from intermediate.int_emails_flagged "
+                "where campaign_id = 'C1' and was_opened and not was_clicked order by email_id limit 3"
             ).fetchall()
-        )
-        con.execute(
-            "insert into intermediate.int_emails_touched select email_id, campaign_id, message_id, prospect_id, "
-            "cast(sent_at as date) from intermediate.int_email_sends_deduplicated where email_id = ?",
-            [touched],
-        )
+        ]
+    assert recounted_through() == newest
     assert checks.changed_campaigns(warehouse) == ["C1"]
     bad, checked = checks.recount_mismatches(warehouse, ["C1"])
     assert bad == [] and checked > 1
 
     def opens_not_recounted() -> int:
         """C1's opened emails in the marts that the recount does not find."""
-        (campaign,) = [row for row in checks.recount_mismatches(warehouse, ["C1"])[0] if row["key"] == "C1"] or [None]
-        opened = (campaign or {"differences": {}})["differences"].get("emails_opened")
+        rows = [row for row in checks.recount_mismatches(warehouse, ["C1"])[0] if row["key"] == "C1"]
+        opened = rows[0]["differences"].get("emails_opened") if rows else None
         return opened["actual"] - opened["expected"] if opened else 0
 
-    def delete_events_of(email_id: str) -> None:
+    def sql(statement: str, *parameters) -> None:
         with duckdb.connect(str(sample_copy.warehouse)) as con:
-            con.execute("delete from intermediate.int_email_events_deduplicated where email_id = ?", [email_id])
+            con.execute(statement, list(parameters))
 
-    # An email the build did not rewrite is not read again: its flags stand for its events ...
-    delete_events_of(untouched)
+    # A kept email's events are not read again: its recounted flags stand for them ...
+    sql("delete from intermediate.int_email_events_deduplicated where email_id = ?", opened[0])
     assert opens_not_recounted() == 0
-    # ... the touched one is recounted: without its events the marts no longer add up.
-    delete_events_of(touched)
+    # ... flags written after the mark are recounted (without its events: no open) ...
+    sql(
+        "update intermediate.int_emails_flagged set _built_at = _built_at + interval 1 hour where email_id = ?",
+        opened[0],
+    )
     assert opens_not_recounted() == 1
-    # And for a whole campaign every email is recounted, as after a full build.
-    with duckdb.connect(str(sample_copy.warehouse)) as con:
-        con.execute("update intermediate.int_campaigns_touched set whole_campaign = true")
-        con.execute("delete from intermediate.int_emails_touched")
+    # ... so is an email with a new event since the last completed build, from all its events ...
+    sql(
+        "insert into intermediate.int_email_events_deduplicated select * replace (event_id || '-late' as event_id, "
+        "'replied' as event_type, _row_id + 1000000 as _row_id) from intermediate.int_email_events_deduplicated "
+        "where email_id = ? limit 1",
+        opened[1],
+    )
+    sql(
+        "delete from intermediate.int_email_events_deduplicated where email_id = ? and event_type = 'opened'", opened[1]
+    )
     assert opens_not_recounted() == 2
+    # ... and every email of a campaign recounted whole.
+    sql("delete from intermediate.int_email_events_deduplicated where email_id = ?", opened[2])
+    assert opens_not_recounted() == 2
+    sql("update intermediate.int_campaigns_touched set whole_campaign = true")
+    assert opens_not_recounted() == 3
+
+    # A failing recount leaves the mark as it was: the next one reads those flags again.
+    result = checks.counts_match_recount(warehouse)
+    assert not result.passed and recounted_through() == newest
+    # A passing one moves it, unless flags newer than the mark lie outside what it read.
+    sql("update intermediate.int_emails_flagged set _built_at = _built_at + interval 1 hour where campaign_id = 'C2'")
+    checks.advance_recount_mark(warehouse, ["C1"])
+    assert recounted_through() == newest
+    checks.advance_recount_mark(warehouse, ["C1", "C2"])
+    assert recounted_through() > newest
 
 
 def engine(target: str) -> Engine:

@@ -9,8 +9,8 @@ that computed them:
   every dbt test);
 - a campaign's counts are compared with the sum of its messages' (two marts);
 - counts are recounted from the staged sends and events by a second, differently written
-  query (a wrong join or flag in the models shows up): after an incremental build, of the
-  emails it rewrote, the others counted from the flags an earlier build wrote and recounted;
+  query (a wrong join or flag in the models shows up): after an incremental build, of every
+  email that may have changed, the others counted from flags a passing recount read;
 - every viewer zone of a heatmap has the same total (converting zones moves opens between
   cells, never adds or loses one);
 - no footer link is listed (placement lives in another table than the clicks).
@@ -25,7 +25,9 @@ The drift alarm (drift_job, weekly) recounts every campaign, not only those the 
 changed, so an incremental bug cannot hide in campaigns that no build touches again.
 """
 
+import json
 import math
+import os
 from collections.abc import Callable, Iterable
 
 import dagster as dg
@@ -264,12 +266,12 @@ def dbt_target_dir():
 EMAILS_PER_RECOUNT_QUERY = 5_000_000
 
 
-def email_buckets(warehouse: WarehouseResource, campaigns: list[str] | None, emails_in_scope: str = "true") -> int:
-    """How many queries the recount of `campaigns` takes (their emails, or those of them
-    `emails_in_scope` holds, a condition on the sends `s`, / EMAILS_PER_RECOUNT_QUERY)."""
+def email_buckets(warehouse: WarehouseResource, sends_in_scope: str = "true") -> int:
+    """How many queries the recount of the sends `s` that `sends_in_scope` holds takes (their
+    emails / EMAILS_PER_RECOUNT_QUERY)."""
     emails = warehouse.query(
         f"select count(*) as emails from {warehouse.engine.relation('intermediate.int_email_sends_deduplicated')} s "
-        f"where {in_campaigns(campaigns, warehouse.engine, 's.campaign_id')} and {emails_in_scope}"
+        f"where {sends_in_scope}"
     )
     return max(1, math.ceil(emails[0]["emails"] / EMAILS_PER_RECOUNT_QUERY))
 
@@ -406,76 +408,129 @@ def add_counts(totals: dict, key, row: dict) -> None:
         total[c] += row[c]
 
 
-def rewritten_emails(warehouse: WarehouseResource, campaigns: list[str] | None) -> str | None:
-    """The emails of `campaigns` whose flags the latest build wrote, as a condition on the
-    sends `s`: every email of a campaign it recounted whole, and the touched emails of the
-    others (intermediate.int_emails_touched, docs/incremental.md). None when that is every
-    email of them: every campaign (a full build, the drift alarm), or Spark, whose models
-    recount the touched campaigns whole (int_emails_touched is empty there)."""
-    if campaigns is None or warehouse.engine.name != "duckdb":
+def flags_recounted_through(warehouse: WarehouseResource) -> str | None:
+    """The newest `_built_at` of int_emails_flagged up to which every email's flags have been
+    recounted from their events by a recount that passed (None: not known)."""
+    try:
+        return json.loads(warehouse.paths.recount_mark.read_text())["flags_recounted_through"]
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
         return None
-    relation = warehouse.engine.relation
-    touched_campaigns, touched_emails = (
-        relation(f"intermediate.{name}") for name in ("int_campaigns_touched", "int_emails_touched")
-    )
+
+
+def kept_emails(warehouse: WarehouseResource, campaigns: list[str] | None) -> str | None:
+    """The emails of `campaigns` counted from their flags instead of their events, as a
+    condition on int_emails_flagged `f`: flags a passing recount read the events of
+    (flags_recounted_through), of an email with no send or event since the last completed
+    build, in a campaign the build did not recount whole (a changed dimension). Each of these
+    is decided here, from the facts, not from the models' own list of touched emails. None
+    (every email recounted) for every campaign, on Spark, or when the mark or the last
+    completed build is not known."""
+    through = flags_recounted_through(warehouse)
+    if campaigns is None or warehouse.engine.name != "duckdb" or through is None:
+        return None
+    relation, engine = warehouse.engine.relation, warehouse.engine
+    state = warehouse.query(f"select last_completed_build from {relation('intermediate.build_state')}")
+    previous = json.loads(state[0]["last_completed_build"]) if state else None
     whole = sorted(
-        r["campaign_id"] for r in warehouse.query(f"select campaign_id from {touched_campaigns} where whole_campaign")
+        r["campaign_id"]
+        for r in warehouse.query(
+            f"select campaign_id from {relation('intermediate.int_campaigns_touched')} where whole_campaign"
+        )
     )
-    if len(whole) > MAX_NAMED_CAMPAIGNS:
+    if not previous or len(whole) > MAX_NAMED_CAMPAIGNS or not engine.reads_literally(through):
         return None
+    sends, events = (
+        relation(f"intermediate.{name}") for name in ("int_email_sends_deduplicated", "int_email_events_deduplicated")
+    )
     return (
-        f"({in_campaigns(whole, warehouse.engine, 's.campaign_id')}"
-        f" or s.email_id in (select email_id from {touched_emails}))"
+        f"f._built_at <= cast({engine.literal(through)} as timestamp)"
+        f" and {in_campaigns(campaigns, engine, 'f.campaign_id')}"
+        f" and not {in_campaigns(whole, engine, 'f.campaign_id')}"
+        f" and f.email_id not in (select email_id from {sends} where _row_id > {int(previous['sends_through'])})"
+        f" and f.email_id not in (select email_id from {events} where _row_id > {int(previous['events_through'])})"
     )
 
 
-# The counts of emails the latest build did not rewrite, from the flags an earlier build wrote
-# and its own recount checked (SPEC §4's counts of emails with a flag, restated as the recount
-# is); `kept` is a condition on the emails `s`, campaigns and emails, joined with the current
-# messages and campaigns as the recount's sends are.
+# SPEC §4's counts of emails with a flag, restated here as the recount restates them.
+FLAG_OF_COUNT = {
+    "emails_delivered": "was_delivered",
+    "emails_bounced": "was_bounced",
+    "emails_hard_bounced": "was_hard_bounced",
+    "emails_soft_bounced": "was_soft_bounced",
+    "emails_opened": "was_opened",
+    "emails_clicked": "was_clicked",
+    "emails_replied": "was_replied",
+    "emails_unsubscribed": "was_unsubscribed",
+    "emails_marked_spam": "was_marked_spam",
+}
+
+
+# The counts of the kept emails (kept_emails, a condition on `f`) from their flags, joined with
+# the current messages and campaigns as the recount's sends are.
 def kept_counts_sql(kept: str, relation: Callable[[str], str] = str) -> str:
     flags, messages, campaigns = (
         relation(f"intermediate.{name}")
         for name in ("int_emails_flagged", "int_campaign_messages_current", "int_campaigns_current")
     )
-    flagged = ",\n    ".join(
-        f"count(*) filter (where s.{column.replace('emails_', 'was_', 1)}) as {column}" for column in COUNT_COLUMNS[1:]
-    )
+    flagged = ",\n    ".join(f"count(*) filter (where f.{flag}) as {column}" for column, flag in FLAG_OF_COUNT.items())
     return f"""
 select
-    s.campaign_id, s.message_id,
+    f.campaign_id, f.message_id,
     count(*) as emails_sent,
     {flagged}
-from {flags} s
-join {messages} m on m.message_id = s.message_id and m.campaign_id = s.campaign_id
-join {campaigns} c on c.campaign_id = s.campaign_id
+from {flags} f
+join {messages} m on m.message_id = f.message_id and m.campaign_id = f.campaign_id
+join {campaigns} c on c.campaign_id = f.campaign_id
 where {kept}
-group by s.campaign_id, s.message_id
+group by f.campaign_id, f.message_id
 """
+
+
+def advance_recount_mark(warehouse: WarehouseResource, campaigns: list[str] | None) -> None:
+    """After a recount of `campaigns` (None: every one) passed: every email's flags up to the
+    newest `_built_at` are now recounted, unless flags newer than the mark lie outside the
+    campaigns it read (a run of some models only): then the mark stays, and the next
+    recount reads them too. DuckDB only (Spark recounts every email of its campaigns)."""
+    if warehouse.engine.name != "duckdb":
+        return
+    through = flags_recounted_through(warehouse)
+    if campaigns is not None and through is None:
+        return  # what lies outside these campaigns is not known to be recounted
+    flags = warehouse.engine.relation("intermediate.int_emails_flagged")
+    outside = (
+        "false"
+        if campaigns is None
+        else f"not {in_campaigns(campaigns, warehouse.engine)}"
+        f" and _built_at > cast({warehouse.engine.literal(through)} as timestamp)"
+    )
+    (row,) = warehouse.query(
+        f"select cast(max(_built_at) as varchar) as newest, count(*) filter (where {outside}) as unread from {flags}"
+    )
+    if row["newest"] is None or row["unread"]:
+        return
+    mark = warehouse.paths.recount_mark
+    written = mark.with_name(f".{mark.name}.tmp")
+    written.write_text(json.dumps({"flags_recounted_through": row["newest"]}))
+    os.replace(written, mark)
 
 
 def recount_mismatches(warehouse: WarehouseResource, campaigns: list[str] | None) -> tuple[list[dict], int]:
     """Message counts of both metric marts against the recount, for `campaigns` (all when
-    None): the mismatches and how many rows were compared. The emails the latest build
-    rewrote (rewritten_emails) are recounted from their events; the other emails of the same
-    campaigns, which it left as they were, are counted from their flags (kept_counts_sql)."""
+    None): the mismatches and how many rows were compared. The kept emails (kept_emails) are
+    counted from their flags, every other email of the campaigns recounted from its events."""
     recount: dict = {}
     engine = warehouse.engine
-    sends_in_scope = in_campaigns(campaigns, engine, "s.campaign_id")
-    rewritten = rewritten_emails(warehouse, campaigns)
-    buckets = email_buckets(warehouse, campaigns, rewritten or "true")
+    kept = kept_emails(warehouse, campaigns)
+    flags = engine.relation("intermediate.int_emails_flagged")
+    recounted = f"s.email_id not in (select f.email_id from {flags} f where {kept})" if kept else "true"
+    sends_in_scope = f"{in_campaigns(campaigns, engine, 's.campaign_id')} and {recounted}"
+    buckets = email_buckets(warehouse, sends_in_scope)
     for bucket in range(buckets):
-        sql = recount_sql(
-            f"{sends_in_scope} and {rewritten or 'true'}",
-            buckets,
-            bucket,
-            engine.relation,
-            events_of_sends_only=rewritten is not None,
-        )
+        sql = recount_sql(sends_in_scope, buckets, bucket, engine.relation, events_of_sends_only=kept is not None)
         for row in warehouse.query(sql):
             add_counts(recount, (row["campaign_id"], row["message_id"]), row)
-    if rewritten is not None:
-        for row in warehouse.query(kept_counts_sql(f"{sends_in_scope} and not {rewritten}", engine.relation)):
+    if kept:
+        for row in warehouse.query(kept_counts_sql(kept, engine.relation)):
             add_counts(recount, (row["campaign_id"], row["message_id"]), row)
     in_scope = in_campaigns(campaigns, engine)
     relation = engine.relation
@@ -510,11 +565,14 @@ def recount_mismatches(warehouse: WarehouseResource, campaigns: list[str] | None
     description="An independent recount of every count, per message and per campaign, straight from the "
     "de-duplicated sends and events agrees with both metric marts, for each campaign the "
     "latest build could have changed (the campaigns it recomputed, and those with sends or "
-    "events it staged): the emails it rewrote recounted from their events, its other emails "
-    "counted from the flags they kept.",
+    "events it staged): every email that may have changed since a passing recount is recounted "
+    "from its events, the others counted from the flags that recount read.",
 )
 def counts_match_recount(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    bad, checked = recount_mismatches(warehouse, changed_campaigns(warehouse))
+    campaigns = changed_campaigns(warehouse)
+    bad, checked = recount_mismatches(warehouse, campaigns)
+    if not bad:
+        advance_recount_mark(warehouse, campaigns)
     return result(bad, checked, "mart counts = recount from the staged facts")
 
 
@@ -611,6 +669,7 @@ def recount_every_campaign(context: dg.OpExecutionContext, warehouse: WarehouseR
             "examples as a bug",
             metadata={"examples": dg.MetadataValue.json([_jsonable(b) for b in bad[:EXAMPLES]])},
         )
+    advance_recount_mark(warehouse, None)
     context.log.info(f"no drift: {checked} message and campaign rows equal a full recount")
 
 
