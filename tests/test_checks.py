@@ -340,6 +340,15 @@ def test_after_an_incremental_build_the_recount_reads_what_may_have_changed(samp
         "delete from intermediate.int_email_events_deduplicated where email_id = ? and event_type = 'opened'", opened[1]
     )
     assert opens_not_recounted() == 2
+    # ... an email the models left without flags still counts as sent (the marts do not) ...
+    unflagged = (
+        "intermediate.int_email_sends_deduplicated select * replace (email_id || '-unflagged' as email_id, "
+        "-1 as _row_id) from intermediate.int_email_sends_deduplicated where email_id = ?"
+    )
+    sql(f"insert into {unflagged}", opened[0])
+    (campaign,) = [row for row in checks.recount_mismatches(warehouse, ["C1"])[0] if row["key"] == "C1"]
+    assert campaign["differences"]["emails_sent"]["expected"] == campaign["differences"]["emails_sent"]["actual"] + 1
+    sql("delete from intermediate.int_email_sends_deduplicated where _row_id = -1")
     # ... and every email of a campaign recounted whole.
     sql("delete from intermediate.int_email_events_deduplicated where email_id = ?", opened[2])
     assert opens_not_recounted() == 2

@@ -29,6 +29,7 @@ import json
 import math
 import os
 from collections.abc import Callable, Iterable
+from datetime import datetime
 
 import dagster as dg
 
@@ -417,12 +418,12 @@ def flags_recounted_through(warehouse: WarehouseResource) -> str | None:
         return None
 
 
-def kept_emails(warehouse: WarehouseResource, campaigns: list[str] | None) -> str | None:
-    """The emails of `campaigns` counted from their flags instead of their events, as a
-    condition on int_emails_flagged `f`: flags a passing recount read the events of
-    (flags_recounted_through), of an email with no send or event since the last completed
-    build, in a campaign the build did not recount whole (a changed dimension). Each of these
-    is decided here, from the facts, not from the models' own list of touched emails. None
+def recounted_emails(warehouse: WarehouseResource, campaigns: list[str] | None) -> str | None:
+    """The emails of `campaigns` recounted from their events, as a condition on the sends `s`:
+    those of a campaign the build recounted whole (a changed dimension), with a send or an
+    event since the last completed build, or whose flags a passing recount has not read
+    (flags_recounted_through). Decided from the facts and the mark, not from the models' own
+    list of touched emails. The others are counted from their flags (kept_counts_sql). None
     (every email recounted) for every campaign, on Spark, or when the mark or the last
     completed build is not known."""
     through = flags_recounted_through(warehouse)
@@ -439,15 +440,14 @@ def kept_emails(warehouse: WarehouseResource, campaigns: list[str] | None) -> st
     )
     if not previous or len(whole) > MAX_NAMED_CAMPAIGNS or not engine.reads_literally(through):
         return None
-    sends, events = (
-        relation(f"intermediate.{name}") for name in ("int_email_sends_deduplicated", "int_email_events_deduplicated")
+    events, flags = (
+        relation(f"intermediate.{name}") for name in ("int_email_events_deduplicated", "int_emails_flagged")
     )
     return (
-        f"f._built_at <= cast({engine.literal(through)} as timestamp)"
-        f" and {in_campaigns(campaigns, engine, 'f.campaign_id')}"
-        f" and not {in_campaigns(whole, engine, 'f.campaign_id')}"
-        f" and f.email_id not in (select email_id from {sends} where _row_id > {int(previous['sends_through'])})"
-        f" and f.email_id not in (select email_id from {events} where _row_id > {int(previous['events_through'])})"
+        f"({in_campaigns(whole, engine, 's.campaign_id')}"
+        f" or s._row_id > {int(previous['sends_through'])}"
+        f" or s.email_id in (select email_id from {events} where _row_id > {int(previous['events_through'])})"
+        f" or s.email_id in (select email_id from {flags} where _built_at > cast({engine.literal(through)} as timestamp)))"
     )
 
 
@@ -465,24 +465,31 @@ FLAG_OF_COUNT = {
 }
 
 
-# The counts of the kept emails (kept_emails, a condition on `f`) from their flags, joined with
-# the current messages and campaigns as the recount's sends are.
+# The counts of the emails `kept` (a condition on the sends `s`) from their flags, joined with
+# the current messages and campaigns as the recount's sends are. Driven by the sends: an email
+# with no flags counts as sent with none (the marts, which count flags, then disagree).
 def kept_counts_sql(kept: str, relation: Callable[[str], str] = str) -> str:
-    flags, messages, campaigns = (
+    sends, flags, messages, campaigns = (
         relation(f"intermediate.{name}")
-        for name in ("int_emails_flagged", "int_campaign_messages_current", "int_campaigns_current")
+        for name in (
+            "int_email_sends_deduplicated",
+            "int_emails_flagged",
+            "int_campaign_messages_current",
+            "int_campaigns_current",
+        )
     )
     flagged = ",\n    ".join(f"count(*) filter (where f.{flag}) as {column}" for column, flag in FLAG_OF_COUNT.items())
     return f"""
 select
-    f.campaign_id, f.message_id,
+    s.campaign_id, s.message_id,
     count(*) as emails_sent,
     {flagged}
-from {flags} f
-join {messages} m on m.message_id = f.message_id and m.campaign_id = f.campaign_id
-join {campaigns} c on c.campaign_id = f.campaign_id
+from {sends} s
+join {messages} m on m.message_id = s.message_id and m.campaign_id = s.campaign_id
+join {campaigns} c on c.campaign_id = s.campaign_id
+left join {flags} f on f.email_id = s.email_id
 where {kept}
-group by f.campaign_id, f.message_id
+group by s.campaign_id, s.message_id
 """
 
 
@@ -497,40 +504,36 @@ def advance_recount_mark(warehouse: WarehouseResource, campaigns: list[str] | No
     if campaigns is not None and through is None:
         return  # what lies outside these campaigns is not known to be recounted
     flags = warehouse.engine.relation("intermediate.int_emails_flagged")
-    outside = (
-        "false"
-        if campaigns is None
-        else f"not {in_campaigns(campaigns, warehouse.engine)}"
-        f" and _built_at > cast({warehouse.engine.literal(through)} as timestamp)"
+    since = "true" if through is None else f"_built_at > cast({warehouse.engine.literal(through)} as timestamp)"
+    newer = warehouse.query(
+        f"select campaign_id, cast(max(_built_at) as varchar) as newest from {flags} where {since} group by campaign_id"
     )
-    (row,) = warehouse.query(
-        f"select cast(max(_built_at) as varchar) as newest, count(*) filter (where {outside}) as unread from {flags}"
-    )
-    if row["newest"] is None or row["unread"]:
-        return
+    if not newer or (campaigns is not None and {r["campaign_id"] for r in newer} - set(campaigns)):
+        return  # nothing newer than the mark, or some of it outside what the recount read
+    newest = max((r["newest"] for r in newer), key=datetime.fromisoformat)
     mark = warehouse.paths.recount_mark
     written = mark.with_name(f".{mark.name}.tmp")
-    written.write_text(json.dumps({"flags_recounted_through": row["newest"]}))
+    written.write_text(json.dumps({"flags_recounted_through": newest}))
     os.replace(written, mark)
 
 
 def recount_mismatches(warehouse: WarehouseResource, campaigns: list[str] | None) -> tuple[list[dict], int]:
     """Message counts of both metric marts against the recount, for `campaigns` (all when
-    None): the mismatches and how many rows were compared. The kept emails (kept_emails) are
-    counted from their flags, every other email of the campaigns recounted from its events."""
+    None): the mismatches and how many rows were compared. The emails recounted_emails names
+    are recounted from their events, the other emails of the campaigns counted from their
+    flags."""
     recount: dict = {}
     engine = warehouse.engine
-    kept = kept_emails(warehouse, campaigns)
-    flags = engine.relation("intermediate.int_emails_flagged")
-    recounted = f"s.email_id not in (select f.email_id from {flags} f where {kept})" if kept else "true"
-    sends_in_scope = f"{in_campaigns(campaigns, engine, 's.campaign_id')} and {recounted}"
+    recounted = recounted_emails(warehouse, campaigns)
+    in_scope_sends = in_campaigns(campaigns, engine, "s.campaign_id")
+    sends_in_scope = f"{in_scope_sends} and {recounted}" if recounted else in_scope_sends
     buckets = email_buckets(warehouse, sends_in_scope)
     for bucket in range(buckets):
-        sql = recount_sql(sends_in_scope, buckets, bucket, engine.relation, events_of_sends_only=kept is not None)
+        sql = recount_sql(sends_in_scope, buckets, bucket, engine.relation, events_of_sends_only=recounted is not None)
         for row in warehouse.query(sql):
             add_counts(recount, (row["campaign_id"], row["message_id"]), row)
-    if kept:
-        for row in warehouse.query(kept_counts_sql(kept, engine.relation)):
+    if recounted:
+        for row in warehouse.query(kept_counts_sql(f"{in_scope_sends} and not {recounted}", engine.relation)):
             add_counts(recount, (row["campaign_id"], row["message_id"]), row)
     in_scope = in_campaigns(campaigns, engine)
     relation = engine.relation
