@@ -24,6 +24,11 @@ class Engine(ABC):
     # The dbt target (dbt_project/profiles.yml), also the SQL dialect MetricFlow renders
     # for it (campaign_dw.semantic).
     name: str
+    # Whether the blocking recount may count an email from the flags an earlier passing
+    # recount read (orchestration/defs/checks.py, recounted_emails): where the per-email
+    # models rewrite the touched emails only. Elsewhere every email of the campaigns a build
+    # touched is recounted from its events.
+    counts_recounted_flags: bool = False
 
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -81,6 +86,7 @@ class DuckDBEngine(Engine):
     """dbt builds in the warehouse's DuckDB file itself, beside `raw`."""
 
     name = "duckdb"
+    counts_recounted_flags = True  # the per-email models replace the touched emails' rows
 
     def prepare(self) -> None:
         pass  # DuckDB and dbt-duckdb are dependencies of the project

@@ -424,10 +424,10 @@ def recounted_emails(warehouse: WarehouseResource, campaigns: list[str] | None) 
     event since the last completed build, or whose flags a passing recount has not read
     (flags_recounted_through). Decided from the facts and the mark, not from the models' own
     list of touched emails. The others are counted from their flags (kept_counts_sql). None
-    (every email recounted) for every campaign, on Spark, or when the mark or the last
-    completed build is not known."""
+    (every email recounted) for every campaign, on an engine that does not count recounted
+    flags (Spark), or when the mark or the last completed build is not known."""
     through = flags_recounted_through(warehouse)
-    if campaigns is None or warehouse.engine.name != "duckdb" or through is None:
+    if campaigns is None or not warehouse.engine.counts_recounted_flags or through is None:
         return None
     relation, engine = warehouse.engine.relation, warehouse.engine
     state = warehouse.query(f"select last_completed_build from {relation('intermediate.build_state')}")
@@ -497,8 +497,8 @@ def advance_recount_mark(warehouse: WarehouseResource, campaigns: list[str] | No
     """After a recount of `campaigns` (None: every one) passed: every email's flags up to the
     newest `_built_at` are now recounted, unless flags newer than the mark lie outside the
     campaigns it read (a run of some models only): then the mark stays, and the next
-    recount reads them too. DuckDB only (Spark recounts every email of its campaigns)."""
-    if warehouse.engine.name != "duckdb":
+    recount reads them too. Only where the engine counts recounted flags (Engine)."""
+    if not warehouse.engine.counts_recounted_flags:
         return
     through = flags_recounted_through(warehouse)
     if campaigns is not None and through is None:
