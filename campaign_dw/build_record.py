@@ -94,7 +94,7 @@ def begin(settings: Settings, run_id: str) -> None:
     """At the start of a run of warehouse_job, before it loads: drop the last record (until
     this run completes there is none) and note what this run starts from."""
     record_path(settings.paths).unlink(missing_ok=True)
-    _write(pending_path(settings.paths), {"run_id": run_id, **starting_point(settings)})
+    write_whole(pending_path(settings.paths), {"run_id": run_id, **starting_point(settings)})
 
 
 def complete(settings: Settings, run_id: str, reconciled: dict[str, int]) -> None:
@@ -110,7 +110,7 @@ def complete(settings: Settings, run_id: str, reconciled: dict[str, int]) -> Non
         return
     started["raw_rows"] = {table: int(n) for table, n in reconciled.items() if n}
     started["completed_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    _write(record_path(settings.paths), started)
+    write_whole(record_path(settings.paths), started)
     pending.unlink(missing_ok=True)
 
 
@@ -143,7 +143,7 @@ def nothing_new(settings: Settings) -> dict | None:
     return record if raw_rows == record.get("raw_rows") else None
 
 
-def _write(path: Path, content: dict) -> None:
+def write_whole(path: Path, content: dict) -> None:
     """Written whole or not at all (a reader never sees half a record)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")

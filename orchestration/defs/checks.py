@@ -27,12 +27,12 @@ changed, so an incremental bug cannot hide in campaigns that no build touches ag
 
 import json
 import math
-import os
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import dagster as dg
 
+from campaign_dw.build_record import write_whole
 from campaign_dw.engine import Engine
 from orchestration.defs.resources import WarehouseResource
 
@@ -511,10 +511,7 @@ def advance_recount_mark(warehouse: WarehouseResource, campaigns: list[str] | No
     if not newer or (campaigns is not None and {r["campaign_id"] for r in newer} - set(campaigns)):
         return  # nothing newer than the mark, or some of it outside what the recount read
     newest = max((r["newest"] for r in newer), key=datetime.fromisoformat)
-    mark = warehouse.paths.recount_mark
-    written = mark.with_name(f".{mark.name}.tmp")
-    written.write_text(json.dumps({"flags_recounted_through": newest}))
-    os.replace(written, mark)
+    write_whole(warehouse.paths.recount_mark, {"flags_recounted_through": newest})
 
 
 def recount_mismatches(warehouse: WarehouseResource, campaigns: list[str] | None) -> tuple[list[dict], int]:
@@ -526,13 +523,13 @@ def recount_mismatches(warehouse: WarehouseResource, campaigns: list[str] | None
     engine = warehouse.engine
     recounted = recounted_emails(warehouse, campaigns)
     in_scope_sends = in_campaigns(campaigns, engine, "s.campaign_id")
-    sends_in_scope = f"{in_scope_sends} and {recounted}" if recounted else in_scope_sends
+    sends_in_scope = in_scope_sends if recounted is None else f"{in_scope_sends} and {recounted}"
     buckets = email_buckets(warehouse, sends_in_scope)
     for bucket in range(buckets):
         sql = recount_sql(sends_in_scope, buckets, bucket, engine.relation, events_of_sends_only=recounted is not None)
         for row in warehouse.query(sql):
             add_counts(recount, (row["campaign_id"], row["message_id"]), row)
-    if recounted:
+    if recounted is not None:
         for row in warehouse.query(kept_counts_sql(f"{in_scope_sends} and not {recounted}", engine.relation)):
             add_counts(recount, (row["campaign_id"], row["message_id"]), row)
     in_scope = in_campaigns(campaigns, engine)
