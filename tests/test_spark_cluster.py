@@ -16,6 +16,8 @@ import json
 import os
 import shutil
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -44,6 +46,47 @@ def cluster(paths: config.Paths, *args: str) -> subprocess.CompletedProcess:
         text=True,
         timeout=600,
     )
+
+
+# Waits for a pid to end, then stops the cluster of a warehouse. A killed pytest (a CI
+# timeout, ^C twice) runs no `finally`, and the cluster's processes would outlive it.
+STOP_WHEN_GONE = """
+import sys, time
+from campaign_dw import config
+from campaign_dw.spark import cluster
+pid, warehouse = int(sys.argv[1]), sys.argv[2]
+while cluster._alive(pid):
+    time.sleep(1)
+cluster.stop(config.paths(warehouse))
+"""
+
+
+def stop_when_gone(paths: config.Paths, pid: int) -> subprocess.Popen:
+    """Stops `paths`' cluster once process `pid` has ended, however it ended."""
+    return subprocess.Popen(
+        [sys.executable, "-c", STOP_WHEN_GONE, str(pid), str(paths.warehouse)], start_new_session=True
+    )
+
+
+def test_a_cluster_is_stopped_when_the_process_that_started_it_is_gone(tmp_path):
+    paths = config.paths(tmp_path / "warehouse.duckdb")
+    # A stand-in for a cluster's process (its own process group, as `start` makes them) and
+    # for a pytest that is killed.
+    server = subprocess.Popen(["sleep", "600"], start_new_session=True)
+    starter = subprocess.Popen(["sleep", "600"])
+    spark_cluster.cluster_dir(paths).mkdir(parents=True)
+    spark_cluster._state_file(paths).write_text(json.dumps({"pids": {"master": server.pid}, "ports": {}}))
+    watcher = stop_when_gone(paths, starter.pid)
+    try:
+        time.sleep(1.5)
+        assert server.poll() is None, "stopped while the starter still ran"
+        starter.kill()
+        starter.wait()
+        assert server.wait(timeout=30) is not None and watcher.wait(timeout=30) == 0
+        assert not spark_cluster._state_file(paths).exists()
+    finally:
+        for process in (server, starter, watcher):
+            process.kill()
 
 
 def partition_files(tables: Path, schema: str) -> dict[tuple[str, int], list[tuple]]:
@@ -88,6 +131,7 @@ def test_incremental_builds_on_a_local_cluster_equal_a_full_build_and_keep_wareh
     full = config.paths(tmp_path / "full" / "full.duckdb")
     intruder = config.paths(tmp_path / "elsewhere" / "warehouse.duckdb")  # the same name: the same schemas
     port = spark_cluster._free_port()
+    watcher = stop_when_gone(incremental, os.getpid())
     started = cluster(incremental, "start", "--thrift-port", str(port), "--worker-memory", "2g")
     try:
         assert started.returncode == 0, started.stderr[-3000:]
@@ -178,6 +222,7 @@ def test_incremental_builds_on_a_local_cluster_equal_a_full_build_and_keep_wareh
         assert not (incremental.spark_dir / "metastore_db").exists()
     finally:
         stopped = cluster(incremental, "stop")
+        watcher.kill()
     assert stopped.returncode == 0 and set(json.loads(stopped.stdout)["stopped"]) == {"thrift", "worker", "master"}
     for process in state["processes"].values():
         assert not spark_cluster._alive(process["pid"])
