@@ -175,6 +175,25 @@ def test_models_run_alone_read_the_state_as_it_is_now(sample_copy):
 
 
 @pytest.mark.slow
+def test_only_a_run_of_a_per_campaign_model_counts_as_unfinished(sample_copy):
+    """A run of the marts alone (an asset page's Materialize) cannot leave the per-campaign
+    tables half-done: it is not recorded as started, and the next build still keeps the
+    heatmap cells by difference. A run of a per-campaign model alone is recorded."""
+
+    def started() -> int:
+        with duckdb.connect(str(sample_copy.warehouse), read_only=True) as con:
+            return con.execute("select count(*) from intermediate.started_builds").fetchone()[0]
+
+    assert started() == 0  # the sample's build completed
+    marts = dbt("run", "--select", "campaign_metrics", "campaign_open_heatmap", warehouse=sample_copy.warehouse)
+    assert marts.returncode == 0, marts.stdout[-2000:]
+    assert started() == 0
+    opens = dbt("run", "--select", "int_opens_tracked", warehouse=sample_copy.warehouse)
+    assert opens.returncode == 0, opens.stdout[-2000:]
+    assert started() == 1
+
+
+@pytest.mark.slow
 def test_key_tests_catch_a_latest_build_repeating_an_older_key(sample_copy):
     """unique_in_latest_build checks the rows of the table's latest build against all rows: a
     key the latest build wrote again fails it; the same test on the table as built passes; in

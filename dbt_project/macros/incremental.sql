@@ -402,9 +402,11 @@
 {%- endmacro %}
 
 {#- on-run-start: the state tables exist before anything reads them, and on DuckDB a run that
-    may build (dbt run / build) is recorded as started (intermediate.started_builds, emptied
-    when a build completes): a later build knows whether the per-campaign tables may hold a
-    half-done run's work (unfinished_runs). -#}
+    builds a per-campaign model (dbt run / build) is recorded as started
+    (intermediate.started_builds, emptied when a build completes): a later build knows whether
+    the per-campaign tables may hold a half-done run's work (unfinished_runs). A run of other
+    models only (the marts rebuilt from an asset page, say) cannot leave them half-done, and
+    the next build still keeps the heatmap cells by difference. -#}
 {% macro create_completed_builds_table() -%}
     {%- set relation = source('warehouse', 'completed_builds') -%}
     {%- do run_query("create schema if not exists " ~ relation.schema) -%}
@@ -423,11 +425,20 @@
             {%- do run_query("create table " ~ started ~ " (built_at " ~ dbt.type_timestamp() ~ ")") -%}
             {%- do run_query("insert into " ~ started ~ " values (" ~ built_at() ~ " - interval 1 microsecond)") -%}
         {%- endif -%}
-        {%- if flags.WHICH in ('run', 'build') -%}
+        {%- if flags.WHICH in ('run', 'build') and builds_per_campaign_models() -%}
             {%- do run_query("insert into " ~ started ~ " values (" ~ built_at() ~ ")") -%}
         {%- endif -%}
     {%- endif -%}
     select 1
+{%- endmacro %}
+
+{#- Whether this run selects a model of models/intermediate/per_campaign. -#}
+{% macro builds_per_campaign_models() -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' and 'per_campaign' in node.tags
+            and node.unique_id in selected_resources -%}
+        {{ return(true) }}
+    {%- endfor -%}
+    {{ return(false) }}
 {%- endmacro %}
 
 {#- on-run-end: record this build as completed when int_inputs_seen, every per-campaign model
