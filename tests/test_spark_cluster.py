@@ -48,35 +48,43 @@ def cluster(paths: config.Paths, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-# Waits for a pid to end, then stops the cluster of a warehouse. A killed pytest (a CI
-# timeout, ^C twice) runs no `finally`, and the cluster's processes would outlive it.
+# Stops a warehouse's cluster once its standard input ends: when the process holding the
+# other end of the pipe is gone, however it ended. A killed pytest (a CI timeout, ^C twice)
+# runs no `finally`, and the cluster's processes would outlive it.
 STOP_WHEN_GONE = """
-import sys, time
+import sys
 from campaign_dw import config
 from campaign_dw.spark import cluster
-pid, warehouse = int(sys.argv[1]), sys.argv[2]
-while cluster._alive(pid):
-    time.sleep(1)
-cluster.stop(config.paths(warehouse))
+sys.stdin.read()
+cluster.stop(config.paths(sys.argv[1]))
 """
 
 
-def stop_when_gone(paths: config.Paths, pid: int) -> subprocess.Popen:
-    """Stops `paths`' cluster once process `pid` has ended, however it ended."""
+def stop_when_gone(paths: config.Paths, stdin=subprocess.PIPE) -> subprocess.Popen:
+    """Stops `paths`' cluster once `stdin` ends (by default a pipe this process holds)."""
     return subprocess.Popen(
-        [sys.executable, "-c", STOP_WHEN_GONE, str(pid), str(paths.warehouse)], start_new_session=True
+        [sys.executable, "-c", STOP_WHEN_GONE, str(paths.warehouse)], stdin=stdin, start_new_session=True
     )
+
+
+def end(watcher: subprocess.Popen) -> None:
+    if watcher.stdin:
+        watcher.stdin.close()  # the watcher stops what is left, then exits
+    watcher.wait(timeout=120)
 
 
 def test_a_cluster_is_stopped_when_the_process_that_started_it_is_gone(tmp_path):
     paths = config.paths(tmp_path / "warehouse.duckdb")
-    # A stand-in for a cluster's process (its own process group, as `start` makes them) and
-    # for a pytest that is killed.
+    # A stand-in for a cluster's process (its own process group, as `start` makes them), and
+    # one for a pytest that is killed: it holds the only writing end of the watcher's pipe.
     server = subprocess.Popen(["sleep", "600"], start_new_session=True)
-    starter = subprocess.Popen(["sleep", "600"])
     spark_cluster.cluster_dir(paths).mkdir(parents=True)
     spark_cluster._state_file(paths).write_text(json.dumps({"pids": {"master": server.pid}, "ports": {}}))
-    watcher = stop_when_gone(paths, starter.pid)
+    read, write = os.pipe()
+    starter = subprocess.Popen(["sleep", "600"], pass_fds=(write,))
+    watcher = stop_when_gone(paths, stdin=read)
+    os.close(read)
+    os.close(write)
     try:
         time.sleep(1.5)
         assert server.poll() is None, "stopped while the starter still ran"
@@ -87,6 +95,7 @@ def test_a_cluster_is_stopped_when_the_process_that_started_it_is_gone(tmp_path)
     finally:
         for process in (server, starter, watcher):
             process.kill()
+            process.wait()
 
 
 def partition_files(tables: Path, schema: str) -> dict[tuple[str, int], list[tuple]]:
@@ -131,7 +140,7 @@ def test_incremental_builds_on_a_local_cluster_equal_a_full_build_and_keep_wareh
     full = config.paths(tmp_path / "full" / "full.duckdb")
     intruder = config.paths(tmp_path / "elsewhere" / "warehouse.duckdb")  # the same name: the same schemas
     port = spark_cluster._free_port()
-    watcher = stop_when_gone(incremental, os.getpid())
+    watcher = stop_when_gone(incremental)
     started = cluster(incremental, "start", "--thrift-port", str(port), "--worker-memory", "2g")
     try:
         assert started.returncode == 0, started.stderr[-3000:]
@@ -221,8 +230,10 @@ def test_incremental_builds_on_a_local_cluster_equal_a_full_build_and_keep_wareh
         # The session path's own Spark (metastore in <warehouse>_spark/) was never started.
         assert not (incremental.spark_dir / "metastore_db").exists()
     finally:
-        stopped = cluster(incremental, "stop")
-        watcher.kill()
+        try:
+            stopped = cluster(incremental, "stop")
+        finally:
+            end(watcher)
     assert stopped.returncode == 0 and set(json.loads(stopped.stdout)["stopped"]) == {"thrift", "worker", "master"}
     for process in state["processes"].values():
         assert not spark_cluster._alive(process["pid"])
