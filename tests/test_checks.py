@@ -366,6 +366,38 @@ def test_after_an_incremental_build_the_recount_reads_what_may_have_changed(samp
     assert recounted_through() > newest
 
 
+def test_the_recount_mark_is_trusted_only_beside_the_warehouse_it_was_written_for(sample_copy):
+    """The mark names the newest completed build when it was written. Later builds keep it
+    trusted; beside an older DuckDB file restored without that build, or as an earlier
+    version wrote it, it is not (every email of the campaigns is recounted)."""
+    warehouse = WarehouseResource.from_settings(sample_copy)
+    mark = sample_copy.paths.recount_mark
+    checks.advance_recount_mark(warehouse, None)
+    named = json.loads(mark.read_text())["completed_build"]
+    assert named == checks.newest_completed_build(warehouse) and checks.flags_recounted_through(warehouse)
+
+    def sql(statement: str) -> None:
+        with duckdb.connect(str(sample_copy.warehouse)) as con:
+            con.execute(statement)
+
+    sql(
+        "insert into intermediate.completed_builds select * replace (built_at + interval 1 hour as built_at) "
+        "from intermediate.completed_builds order by built_at desc limit 1"
+    )
+    assert checks.flags_recounted_through(warehouse) is not None  # a later build
+    sql(f"delete from intermediate.completed_builds where cast(built_at as varchar) = '{named}'")
+    assert checks.flags_recounted_through(warehouse) is None  # a file without the mark's build
+    assert checks.recounted_emails(warehouse, ["C1"]) is None
+    # As an earlier version wrote it (no build named), beside the warehouse it was written for.
+    sql(
+        "insert into intermediate.completed_builds select * replace (cast('" + named + "' as timestamp) as built_at) "
+        "from intermediate.completed_builds limit 1"
+    )
+    assert checks.flags_recounted_through(warehouse) is not None
+    mark.write_text(json.dumps({"flags_recounted_through": json.loads(mark.read_text())["flags_recounted_through"]}))
+    assert checks.flags_recounted_through(warehouse) is None  # an earlier version's mark
+
+
 def engine(target: str) -> Engine:
     """The engine of a target, for its SQL literals (nothing is queried)."""
     return engine_for(Settings(warehouse=Path("unused.duckdb"), target=target))

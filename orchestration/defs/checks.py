@@ -411,11 +411,28 @@ def add_counts(totals: dict, key, row: dict) -> None:
 
 def flags_recounted_through(warehouse: WarehouseResource) -> str | None:
     """The newest `_built_at` of int_emails_flagged up to which every email's flags have been
-    recounted from their events by a recount that passed (None: not known)."""
+    recounted from their events by a recount that passed (None: not known). The mark names
+    the newest completed build of the warehouse when it was written: beside a DuckDB file
+    that has no such build (an older one restored, another warehouse's) it is not trusted."""
     try:
-        return json.loads(warehouse.paths.recount_mark.read_text())["flags_recounted_through"]
+        mark = json.loads(warehouse.paths.recount_mark.read_text())
+        through, completed = mark["flags_recounted_through"], mark["completed_build"]
     except (FileNotFoundError, ValueError, KeyError, TypeError):
         return None
+    if not isinstance(completed, str) or not warehouse.engine.reads_literally(completed):
+        return None
+    builds = warehouse.engine.relation("intermediate.completed_builds")
+    (found,) = warehouse.query(
+        f"select count(*) as n from {builds} where cast(built_at as varchar) = {warehouse.engine.literal(completed)}"
+    )
+    return through if found["n"] else None
+
+
+def newest_completed_build(warehouse: WarehouseResource) -> str | None:
+    """When the newest completed build of the warehouse was built (intermediate.completed_builds), as text."""
+    builds = warehouse.engine.relation("intermediate.completed_builds")
+    rows = warehouse.query(f"select cast(max(built_at) as varchar) as built_at from {builds}")
+    return rows[0]["built_at"] if rows else None
 
 
 def recounted_emails(warehouse: WarehouseResource, campaigns: list[str] | None) -> str | None:
@@ -511,7 +528,10 @@ def advance_recount_mark(warehouse: WarehouseResource, campaigns: list[str] | No
     if not newer or (campaigns is not None and {r["campaign_id"] for r in newer} - set(campaigns)):
         return  # nothing newer than the mark, or some of it outside what the recount read
     newest = max((r["newest"] for r in newer), key=datetime.fromisoformat)
-    write_whole(warehouse.paths.recount_mark, {"flags_recounted_through": newest})
+    write_whole(
+        warehouse.paths.recount_mark,
+        {"flags_recounted_through": newest, "completed_build": newest_completed_build(warehouse)},
+    )
 
 
 def recount_mismatches(warehouse: WarehouseResource, campaigns: list[str] | None) -> tuple[list[dict], int]:
