@@ -272,6 +272,12 @@ def test_the_recount_in_buckets_adds_up_to_the_marts(sample_copy, monkeypatch):
     assert checks.recount_mismatches(warehouse, []) == ([], 0)
 
 
+def execute(settings: Settings, statement: str, *parameters) -> None:
+    """One statement on a test's private copy of a warehouse (a state the test stands in)."""
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute(statement, list(parameters))
+
+
 def test_after_an_incremental_build_the_recount_reads_what_may_have_changed(sample_copy):
     """Of a campaign the latest build did not recount whole, the emails whose flags a passing
     recount already read and that have no send or event since the last completed build are
@@ -316,28 +322,28 @@ def test_after_an_incremental_build_the_recount_reads_what_may_have_changed(samp
         opened = rows[0]["differences"].get("emails_opened") if rows else None
         return opened["actual"] - opened["expected"] if opened else 0
 
-    def sql(statement: str, *parameters) -> None:
-        with duckdb.connect(str(sample_copy.warehouse)) as con:
-            con.execute(statement, list(parameters))
-
     # A kept email's events are not read again: its recounted flags stand for them ...
-    sql("delete from intermediate.int_email_events_deduplicated where email_id = ?", opened[0])
+    execute(sample_copy, "delete from intermediate.int_email_events_deduplicated where email_id = ?", opened[0])
     assert opens_not_recounted() == 0
     # ... flags written after the mark are recounted (without its events: no open) ...
-    sql(
+    execute(
+        sample_copy,
         "update intermediate.int_emails_flagged set _built_at = _built_at + interval 1 hour where email_id = ?",
         opened[0],
     )
     assert opens_not_recounted() == 1
     # ... so is an email with a new event since the last completed build, from all its events ...
-    sql(
+    execute(
+        sample_copy,
         "insert into intermediate.int_email_events_deduplicated select * replace (event_id || '-late' as event_id, "
         "'replied' as event_type, _row_id + 1000000 as _row_id) from intermediate.int_email_events_deduplicated "
         "where email_id = ? limit 1",
         opened[1],
     )
-    sql(
-        "delete from intermediate.int_email_events_deduplicated where email_id = ? and event_type = 'opened'", opened[1]
+    execute(
+        sample_copy,
+        "delete from intermediate.int_email_events_deduplicated where email_id = ? and event_type = 'opened'",
+        opened[1],
     )
     assert opens_not_recounted() == 2
     # ... an email the models left without flags still counts as sent (the marts do not) ...
@@ -345,21 +351,24 @@ def test_after_an_incremental_build_the_recount_reads_what_may_have_changed(samp
         "intermediate.int_email_sends_deduplicated select * replace (email_id || '-unflagged' as email_id, "
         "-1 as _row_id) from intermediate.int_email_sends_deduplicated where email_id = ?"
     )
-    sql(f"insert into {unflagged}", opened[0])
+    execute(sample_copy, f"insert into {unflagged}", opened[0])
     (campaign,) = [row for row in checks.recount_mismatches(warehouse, ["C1"])[0] if row["key"] == "C1"]
     assert campaign["differences"]["emails_sent"]["expected"] == campaign["differences"]["emails_sent"]["actual"] + 1
-    sql("delete from intermediate.int_email_sends_deduplicated where _row_id = -1")
+    execute(sample_copy, "delete from intermediate.int_email_sends_deduplicated where _row_id = -1")
     # ... and every email of a campaign recounted whole.
-    sql("delete from intermediate.int_email_events_deduplicated where email_id = ?", opened[2])
+    execute(sample_copy, "delete from intermediate.int_email_events_deduplicated where email_id = ?", opened[2])
     assert opens_not_recounted() == 2
-    sql("update intermediate.int_campaigns_touched set whole_campaign = true")
+    execute(sample_copy, "update intermediate.int_campaigns_touched set whole_campaign = true")
     assert opens_not_recounted() == 3
 
     # A failing recount leaves the mark as it was: the next one reads those flags again.
     result = checks.counts_match_recount(warehouse)
     assert not result.passed and recounted_through() == newest
     # A passing one moves it, unless flags newer than the mark lie outside what it read.
-    sql("update intermediate.int_emails_flagged set _built_at = _built_at + interval 1 hour where campaign_id = 'C2'")
+    execute(
+        sample_copy,
+        "update intermediate.int_emails_flagged set _built_at = _built_at + interval 1 hour where campaign_id = 'C2'",
+    )
     checks.advance_recount_mark(warehouse, ["C1"])
     assert recounted_through() == newest
     checks.advance_recount_mark(warehouse, ["C1", "C2"])
@@ -376,22 +385,20 @@ def test_the_recount_mark_is_trusted_only_beside_the_warehouse_it_was_written_fo
     named = json.loads(mark.read_text())["completed_build"]
     assert named == checks.newest_completed_build(warehouse) and checks.flags_recounted_through(warehouse)
 
-    def sql(statement: str) -> None:
-        with duckdb.connect(str(sample_copy.warehouse)) as con:
-            con.execute(statement)
-
-    sql(
+    execute(
+        sample_copy,
         "insert into intermediate.completed_builds select * replace (built_at + interval 1 hour as built_at) "
-        "from intermediate.completed_builds order by built_at desc limit 1"
+        "from intermediate.completed_builds order by built_at desc limit 1",
     )
     assert checks.flags_recounted_through(warehouse) is not None  # a later build
-    sql(f"delete from intermediate.completed_builds where cast(built_at as varchar) = '{named}'")
+    execute(sample_copy, f"delete from intermediate.completed_builds where cast(built_at as varchar) = '{named}'")
     assert checks.flags_recounted_through(warehouse) is None  # a file without the mark's build
     assert checks.recounted_emails(warehouse, ["C1"]) is None
     # As an earlier version wrote it (no build named), beside the warehouse it was written for.
-    sql(
+    execute(
+        sample_copy,
         "insert into intermediate.completed_builds select * replace (cast('" + named + "' as timestamp) as built_at) "
-        "from intermediate.completed_builds limit 1"
+        "from intermediate.completed_builds limit 1",
     )
     assert checks.flags_recounted_through(warehouse) is not None
     mark.write_text(json.dumps({"flags_recounted_through": json.loads(mark.read_text())["flags_recounted_through"]}))
