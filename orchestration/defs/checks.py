@@ -431,8 +431,8 @@ def flags_recounted_through(warehouse: WarehouseResource) -> str | None:
 def newest_completed_build(warehouse: WarehouseResource) -> str | None:
     """When the newest completed build of the warehouse was built (intermediate.completed_builds), as text."""
     builds = warehouse.engine.relation("intermediate.completed_builds")
-    rows = warehouse.query(f"select cast(max(built_at) as varchar) as built_at from {builds}")
-    return rows[0]["built_at"] if rows else None
+    (newest,) = warehouse.query(f"select cast(max(built_at) as varchar) as built_at from {builds}")
+    return newest["built_at"]
 
 
 def recounted_emails(warehouse: WarehouseResource, campaigns: list[str] | None) -> str | None:
