@@ -246,6 +246,43 @@ def test_key_tests_catch_a_latest_build_repeating_an_older_key(sample_copy):
     ]
 
 
+@pytest.mark.slow
+def test_the_heatmap_cells_tests_catch_a_latest_build_breaking_them(sample_copy):
+    """The tests of the message heatmap cells on their whole key (five columns, filtered on
+    the campaign first): a latest build that changed a cell's opens breaks adds_up_to; one
+    that wrote an older cell's key again breaks unique_in_latest_build."""
+    select = ["--select", "int_message_heatmap_cells_counted,test_type:data"]
+    unique = "unique_in_latest_build_int_message_heatmap_cells_counted"
+    adds_up = "int_message_heatmap_cells_add_up_to_the_campaign_cells"
+    assert dbt("test", *select, warehouse=sample_copy.warehouse).returncode == 0
+    cells = "intermediate.int_message_heatmap_cells_counted"
+    with duckdb.connect(str(sample_copy.warehouse)) as con:
+        key = con.execute(
+            f"select campaign_id, message_id, viewer_timezone, day_of_week, hour_of_day from {cells} "
+            "order by all desc limit 1"
+        ).fetchone()
+        one_cell = "campaign_id = ? and message_id = ? and viewer_timezone = ? and day_of_week = ? and hour_of_day = ?"
+        con.execute(
+            f"update {cells} set opens = opens + 1, _built_at = _built_at + interval 1 hour where {one_cell}", key
+        )
+    failed = dbt("test", *select, warehouse=sample_copy.warehouse)
+    assert f"FAIL 1 {adds_up}" in failed.stdout, failed.stdout[-2000:]
+    assert f"PASS {unique}" in failed.stdout, failed.stdout[-2000:]
+
+    with duckdb.connect(str(sample_copy.warehouse)) as con:
+        con.execute(
+            f"update {cells} set opens = opens - 1, _built_at = _built_at - interval 1 hour where {one_cell}", key
+        )
+        con.execute(
+            f"insert into {cells} select * replace (0 as opens, 0 as opens_by_people, "
+            f"_built_at + interval 1 hour as _built_at) from {cells} where {one_cell}",
+            key,
+        )
+    failed = dbt("test", *select, warehouse=sample_copy.warehouse)
+    assert f"FAIL 1 {unique}" in failed.stdout, failed.stdout[-2000:]
+    assert f"PASS {adds_up}" in failed.stdout, failed.stdout[-2000:]
+
+
 def test_a_parquet_files_typed_values_stage_as_their_text_does(tmp_path):
     """typed_timestamp / typed_boolean (macros/portable.sql): a Parquet file's own timestamps
     (with a time zone, or naive = UTC) and booleans are taken as they are, and stage to the

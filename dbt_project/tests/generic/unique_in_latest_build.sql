@@ -37,12 +37,19 @@
         {%- for column in key -%}
             {%- do same_key.append("latest." ~ column ~ " = older." ~ column) -%}
         {%- endfor -%}
+        {#- An older row of a latest key has the latest rows' first key column too: filtered
+            on that alone first, which the engine applies in the scan, the probe on the whole
+            key reads only those rows (the touched campaigns' of a per-campaign table). -#}
+        {%- set older_in_latest = "" if key | length == 1 else (
+            " and older." ~ key[0] ~ " in (select " ~ key[0] ~ " from " ~ model
+            ~ " where _built_at = " ~ this_build_at ~ ")") -%}
         {%- set excess = run_query(
             "select (select count(*) from " ~ model ~ " where _built_at = " ~ this_build_at ~ ")"
             ~ " - (select count(*) from (select distinct " ~ key | join(', ') ~ " from " ~ model
             ~ " where _built_at = " ~ this_build_at ~ ") as latest_keys)"
             ~ " + (select count(*) from " ~ model ~ " as older"
             ~ " where (older._built_at is null or older._built_at <> " ~ this_build_at ~ ")"
+            ~ older_in_latest
             ~ " and exists (select 1 from " ~ model ~ " as latest where latest._built_at = " ~ this_build_at
             ~ " and " ~ same_key | join(" and ") ~ "))"
         ).columns[0].values()[0] -%}
